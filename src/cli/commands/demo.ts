@@ -1,0 +1,113 @@
+/**
+ * `ccpipe demo`: the whole pipeline over the bundled 100-message fixture into a fresh temporary data
+ * dir, with no account or key, then a few example rows so a newcomer sees what they get.
+ *
+ * @module
+ */
+import { runPipeline } from "../../pipeline/run_pipeline.ts";
+import { openDuckDbSink } from "../../sinks/duckdb.ts";
+import { type FlagSpecs, formatHelp, parseFlags } from "../args.ts";
+import type { CommandContext } from "../context.ts";
+import { printSummary } from "./run.ts";
+
+/** Flags of `ccpipe demo`. */
+export const demoFlags: FlagSpecs = {
+  json: { type: "boolean", help: "Print the run summary as one JSON object" },
+  keep: { type: "boolean", help: "Keep the temporary data dir (its path is printed)" },
+  help: { type: "boolean", short: "h", help: "Show this help" },
+};
+
+const HELP = formatHelp(
+  "ccpipe demo [--keep] [--json]",
+  "Runs every stage over fixtures/claude_code_100 (a small, realistic Claude Code projects tree)\n" +
+    "into a temporary DuckDB file and shows example rows. Needs no account, key or network.",
+  demoFlags,
+);
+
+/** Path of the bundled fixture's projects tree. */
+export function fixtureProjectsDir(): string {
+  return new URL("../../../fixtures/claude_code_100/projects", import.meta.url).pathname;
+}
+
+function table(rows: Record<string, unknown>[], columns: string[], width = 60): string[] {
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? "∅" : typeof v === "string" ? v : JSON.stringify(v);
+    const flat = s.replace(/\s+/g, " ");
+    return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+  };
+  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  const line = (values: string[]) => "  " + values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)];
+}
+
+/**
+ * Runs `ccpipe demo`.
+ *
+ * @returns The process exit code.
+ */
+export async function demoCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const { flags } = parseFlags(args, demoFlags, { command: "demo" });
+  if (flags.help) {
+    ctx.output.out(HELP);
+    return 0;
+  }
+  const dataDir = await Deno.makeTempDir({ prefix: "ccpipe-demo-" });
+  try {
+    const dbPath = `${dataDir}/ccpipe.duckdb`;
+    const summary = await runPipeline({
+      sources: [fixtureProjectsDir()],
+      dataDir,
+      fs: ctx.fs,
+      openSink: () => openDuckDbSink(dbPath),
+      clock: ctx.clock,
+      signal: ctx.signal,
+    });
+    printSummary(summary, flags, ctx);
+    if (flags.json) return 0;
+    await using db = await openDuckDbSink(dbPath);
+    const out = ctx.output.out;
+    out("");
+    out("Typed prompts (messages where kind = 'human_prompt'):");
+    for (
+      const line of table(
+        await db.query(
+          `SELECT session_id, turn, text, correction_status FROM messages WHERE kind = 'human_prompt'
+           ORDER BY timestamp LIMIT 6`,
+        ),
+        ["session_id", "turn", "text", "correction_status"],
+      )
+    ) out(line);
+    out("");
+    out("Tokens by model (usage, one row per API response):");
+    for (
+      const line of table(
+        await db.query(
+          `SELECT model, COUNT(*) AS responses, SUM(input_tokens) AS input, SUM(output_tokens) AS output,
+             SUM(cache_read_input_tokens) AS cache_read FROM usage GROUP BY model ORDER BY model`,
+        ),
+        ["model", "responses", "input", "output", "cache_read"],
+      )
+    ) out(line);
+    out("");
+    out("Sessions:");
+    for (
+      const line of table(
+        await db.query(
+          `SELECT session_id, project, message_count, human_prompt_count, title FROM sessions ORDER BY first_timestamp`,
+        ),
+        ["session_id", "project", "message_count", "human_prompt_count", "title"],
+        40,
+      )
+    ) out(line);
+    out("");
+    out(
+      flags.keep
+        ? `Data kept in ${dataDir} (open ${dbPath} with duckdb).`
+        : "The temporary data dir was removed; pass --keep to keep it.",
+    );
+    return 0;
+  } finally {
+    if (!flags.keep) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * `ccpipe run`: the whole pipeline over the user's transcripts into the chosen sink.
+ *
+ * @module
+ */
+import { UsageError } from "../../errors.ts";
+import { runPipeline, type RunSummary } from "../../pipeline/run_pipeline.ts";
+import { openDuckDbSink } from "../../sinks/duckdb.ts";
+import type { Sink } from "../../sinks/sink.ts";
+import { type FlagSpecs, formatHelp, intFlag, type ParsedFlags, parseFlags } from "../args.ts";
+import type { CommandContext } from "../context.ts";
+import { terminalProgress } from "../progress.ts";
+import { renderRunSummary } from "../render.ts";
+import {
+  dataDirFlags,
+  ensureWritableDir,
+  resolveDataDir,
+  resolveSources,
+  sourceFlags,
+} from "../shared_args.ts";
+
+/** The sinks `--sink` accepts. */
+export const SinkNames = ["duckdb", "none"] as const;
+
+/** Flags of `ccpipe run`. */
+export const runFlags: FlagSpecs = {
+  ...sourceFlags,
+  ...dataDirFlags,
+  sink: {
+    type: "string",
+    value: "NAME",
+    help: `Where the tables go: ${SinkNames.join(" | ")} (default duckdb)`,
+  },
+  "until-stage": {
+    type: "string",
+    value: "N",
+    help: "Stop after stage N (0 discover … 4 correct; tables load when N ≥ 3)",
+  },
+  "dry-run": {
+    type: "boolean",
+    help: "Report what would be loaded and sent, without loading or calling anything",
+  },
+};
+
+const HELP = formatHelp(
+  "ccpipe run [--source DIR]... [--data-dir DIR] [--sink duckdb|none] [--until-stage N] [--json]",
+  "Runs Claude Code transcripts through discover, extract, clean, identify and correct, and loads the\n" +
+    "messages, usage, sessions, rejects and runs tables. Only bytes appended since the last run are read.",
+  runFlags,
+);
+
+/** Resolves the sink opener for `--sink`. */
+export function sinkOpener(flags: ParsedFlags, dataDir: string): ((runId: string) => Promise<Sink>) | null {
+  const name = (flags.sink as string | undefined) ?? "duckdb";
+  if (!(SinkNames as readonly string[]).includes(name)) {
+    throw new UsageError(`--sink must be one of ${SinkNames.join(", ")}: got '${name}'`);
+  }
+  if (name === "none") return null;
+  return () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`);
+}
+
+/** Prints a summary as text or JSON. */
+export function printSummary(summary: RunSummary, flags: ParsedFlags, ctx: CommandContext): void {
+  if (flags.json) ctx.output.out(JSON.stringify(summary));
+  else for (const line of renderRunSummary(summary)) ctx.output.out(line);
+}
+
+/** Exit code of a finished run: 0, or 75 when Stage 4 stopped on a per-day quota. */
+export function exitCodeOf(summary: RunSummary): number {
+  return summary.status === "stopped_daily_quota" ? 75 : 0;
+}
+
+/**
+ * Runs `ccpipe run`.
+ *
+ * @returns The process exit code.
+ */
+export async function runCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const { flags } = parseFlags(args, runFlags, { command: "run" });
+  if (flags.help) {
+    ctx.output.out(HELP);
+    return 0;
+  }
+  const untilStage = intFlag(flags, "until-stage", { min: 0, max: 4 }) ?? 4;
+  const sources = resolveSources(flags, ctx);
+  const dataDir = resolveDataDir(flags, ctx);
+  const openSink = sinkOpener(flags, dataDir);
+  await ensureWritableDir(dataDir);
+  const summary = await runPipeline({
+    sources,
+    dataDir,
+    fs: ctx.fs,
+    openSink,
+    untilStage,
+    clock: ctx.clock,
+    progress: terminalProgress(ctx.output),
+    signal: ctx.signal,
+    dryRun: flags["dry-run"] === true,
+  });
+  printSummary(summary, flags, ctx);
+  return exitCodeOf(summary);
+}

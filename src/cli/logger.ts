@@ -1,0 +1,47 @@
+/**
+ * The one place the CLI writes text: data to stdout, messages and progress to stderr. `--json`
+ * silences decoration so stdout stays machine-readable.
+ *
+ * @module
+ */
+
+/** Where the CLI writes. Tests pass a recording implementation. */
+export interface Output {
+  /** Writes a line of data to stdout. */
+  out(line: string): void;
+  /** Writes a message line to stderr. */
+  err(line: string): void;
+  /** Whether stderr is an interactive terminal (progress is drawn only then). */
+  readonly errIsTerminal: boolean;
+  /** Rewrites the current stderr status line (terminal only). */
+  status(line: string): void;
+}
+
+const encoder = new TextEncoder();
+
+/** The real terminal. */
+export function consoleOutput(): Output {
+  const errIsTerminal = Deno.stderr.isTerminal();
+  return {
+    out: (line) => void Deno.stdout.writeSync(encoder.encode(line + "\n")),
+    err: (line) => void Deno.stderr.writeSync(encoder.encode(line + "\n")),
+    errIsTerminal,
+    status(line) {
+      if (errIsTerminal) Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${line}`));
+    },
+  };
+}
+
+/** An output that records lines (tests). */
+export function recordingOutput(): Output & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return {
+    stdout,
+    stderr,
+    out: (l) => void stdout.push(l),
+    err: (l) => void stderr.push(l),
+    errIsTerminal: false,
+    status() {},
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Human-readable rendering of a run summary and of a manifest.
+ *
+ * @module
+ */
+import type { RunSummary } from "../pipeline/run_pipeline.ts";
+import type { Manifest } from "../stages/inventory.ts";
+
+function n(value: number): string {
+  return value.toLocaleString("en-US");
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function mark(ok: boolean): string {
+  return ok ? "ok" : "MISMATCH";
+}
+
+/** Renders the short summary `ccpipe run` prints. */
+export function renderRunSummary(summary: RunSummary): string[] {
+  const r = summary.reconciliation;
+  const out = [
+    `ccpipe run ${summary.runId}: ${summary.status.replaceAll("_", " ")}`,
+    `  discover  ${n(summary.files)} files, ${
+      mb(summary.bytesRead)
+    } read, verdict ${summary.manifest.verdict}${
+      summary.manifest.reasons.length ? ` (${summary.manifest.reasons.join("; ")})` : ""
+    }`,
+    `  extract   ${n(r.lines.read)} lines = ${n(r.lines.records)} records + ${n(r.lines.rejects)} rejects + ${
+      n(r.lines.blank)
+    } blank − ${n(r.lines.glued)} glued  [${mark(r.lines.balanced)}]`,
+    `  clean     ${n(r.records.parsed)} records = ${n(r.records.unique)} unique + ${
+      n(r.records.duplicates)
+    } duplicates + ${n(r.records.withoutUuid)} without uuid + ${n(r.records.invalid)} invalid  [${
+      mark(r.records.balanced)
+    }]`,
+    `            ${n(summary.usageResponses)} API responses with usage`,
+    `  identify  ${n(summary.sessionsTouched)} sessions; kinds: ${
+      Object.entries(summary.kinds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(", ") ||
+      "none"
+    }`,
+    `  correct   ${n(r.prompts.total)} prompts = ${n(r.prompts.sent)} sent + ${
+      n(r.prompts.cacheHits)
+    } cached + ${n(r.prompts.skipped)} skipped + ${n(r.prompts.dedupedInRun)} repeated + ${
+      n(r.prompts.pending)
+    } pending  [${mark(r.prompts.balanced)}]`,
+  ];
+  if (summary.stage4) {
+    const s = summary.stage4;
+    out.push(
+      `            ${n(s.calls)} Gemini calls, ${n(s.tokensIn)} tokens in, ${n(s.tokensOut)} out, ~$${
+        s.costUsd.toFixed(4)
+      }${s.stopped ? `; stopped: ${s.stopped}` : ""}`,
+    );
+  }
+  if (summary.tableCounts && summary.sink) {
+    const loads = summary.loads.map((l) =>
+      `${l.table} +${n(l.rowsAfter - l.rowsBefore)} (${n(l.rowsAfter)})`
+    );
+    out.push(`  load      ${summary.sink.name}: ${loads.join(", ")}`);
+    out.push(`  data      ${summary.sink.location}`);
+  } else if (summary.status === "staged") {
+    out.push(
+      `  staged    ${summary.staged.map((s) => `${s.table} ${n(s.rows)}`).join(", ")} in ${summary.runDir}`,
+    );
+  }
+  out.push(`  manifest  ${summary.manifest.path}`);
+  out.push(`  took      ${(summary.durationMs / 1000).toFixed(2)} s`);
+  return out;
+}
+
+/** Renders the manifest summary `ccpipe discover` prints. */
+export function renderManifest(manifest: Manifest, path: string | null): string[] {
+  const t = manifest.totals;
+  const top = (map: Record<string, number>, k = 8) =>
+    Object.entries(map).sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, c]) => `${name} ${n(c)}`).join(
+      ", ",
+    );
+  return [
+    `verdict: ${manifest.verdict}${manifest.reasons.length ? ` (${manifest.reasons.join("; ")})` : ""}`,
+    `files: ${n(t.files)} (${mb(t.bytes)}), ${n(t.filesWithRejects)} with malformed lines`,
+    `lines: ${n(t.lines)}: ${n(t.records)} records, ${n(t.rejects)} rejects, ${n(t.blankLines)} blank`,
+    `dates: ${t.firstTimestamp ?? "-"} … ${t.lastTimestamp ?? "-"}`,
+    `record types: ${top(t.recordTypes, 20) || "none"}`,
+    `content blocks: ${top(t.contentBlockTypes) || "none"}`,
+    `tools: ${top(t.toolNames) || "none"}`,
+    `fields: ${n(Object.keys(t.fields).length)} distinct key paths`,
+    ...(path ? [`manifest: ${path}`] : []),
+  ];
+}

@@ -1,0 +1,61 @@
+/**
+ * The run's reconciliation: every input line and every record accounted for.
+ *
+ * @module
+ */
+
+/** Counts that must add up; each `balanced` flag says whether its equation holds. */
+export interface Reconciliation {
+  lines: {
+    read: number;
+    records: number;
+    rejects: number;
+    blank: number;
+    /** Lines that held a truncated stub glued to a complete record: one line, one record and one reject. */
+    glued: number;
+    /** read = records + rejects + blank − glued */
+    balanced: boolean;
+  };
+  records: {
+    parsed: number;
+    unique: number;
+    duplicates: number;
+    withoutUuid: number;
+    /** uuid records whose envelope failed validation (also reject rows). */
+    invalid: number;
+    /** parsed = unique + duplicates + withoutUuid + invalid */
+    balanced: boolean;
+  };
+  prompts: {
+    total: number;
+    sent: number;
+    cacheHits: number;
+    skipped: number;
+    dedupedInRun: number;
+    pending: number;
+    /** total = sent + cacheHits + skipped + dedupedInRun + pending */
+    balanced: boolean;
+  };
+}
+
+/** Builds a reconciliation from raw counts, computing the balance flags. */
+export function reconcile(input: {
+  lines: Omit<Reconciliation["lines"], "balanced">;
+  records: Omit<Reconciliation["records"], "balanced">;
+  prompts: Omit<Reconciliation["prompts"], "balanced">;
+}): Reconciliation {
+  const { lines, records, prompts } = input;
+  return {
+    lines: { ...lines, balanced: lines.read === lines.records + lines.rejects + lines.blank - lines.glued },
+    records: {
+      ...records,
+      balanced:
+        records.parsed === records.unique + records.duplicates + records.withoutUuid + records.invalid,
+    },
+    prompts: {
+      ...prompts,
+      balanced: prompts.total ===
+        prompts.sent + prompts.cacheHits + prompts.skipped + prompts.dedupedInRun + prompts.pending,
+    },
+  };
+}

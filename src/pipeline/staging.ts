@@ -1,0 +1,93 @@
+/**
+ * A run's load package: one NDJSON file per table under `runs/<run_id>/`, written as rows stream by,
+ * so no table is ever held in memory (dlt's load-package idea).
+ *
+ * @module
+ */
+import type { TableName } from "../schema/mod.ts";
+import type { StagedTable } from "../sinks/sink.ts";
+import { splitLines } from "../io/line_splitter.ts";
+
+const FLUSH_BYTES = 1 << 20;
+
+/** Appends JSON rows to an NDJSON file with a write buffer. */
+export class NdjsonWriter implements AsyncDisposable {
+  readonly path: string;
+  #file: Deno.FsFile;
+  #encoder = new TextEncoder();
+  #pending: string[] = [];
+  #pendingChars = 0;
+  #rows = 0;
+  #bytes = 0;
+  #closed = false;
+
+  private constructor(path: string, file: Deno.FsFile) {
+    this.path = path;
+    this.#file = file;
+  }
+
+  /** Creates (truncating) the file at `path`. */
+  static async create(path: string): Promise<NdjsonWriter> {
+    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    return new NdjsonWriter(path, file);
+  }
+
+  /** Rows written so far. */
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** Appends one row. */
+  async write(row: unknown): Promise<void> {
+    const line = JSON.stringify(row) + "\n";
+    this.#pending.push(line);
+    this.#pendingChars += line.length;
+    this.#rows++;
+    if (this.#pendingChars >= FLUSH_BYTES) await this.flush();
+  }
+
+  /** Writes buffered rows to the file. */
+  async flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const bytes = this.#encoder.encode(this.#pending.join(""));
+    this.#pending = [];
+    this.#pendingChars = 0;
+    let written = 0;
+    while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
+    this.#bytes += bytes.length;
+  }
+
+  /** Flushes and closes; returns what was staged. */
+  async close(table: TableName): Promise<StagedTable> {
+    if (!this.#closed) {
+      await this.flush();
+      this.#file.close();
+      this.#closed = true;
+    }
+    return { table, path: this.path, rows: this.#rows, bytes: this.#bytes };
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#file.close();
+    }
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Reads the rows of an NDJSON file one at a time.
+ *
+ * @param path The file.
+ * @returns The parsed rows in file order.
+ */
+export async function* readNdjson<T = unknown>(path: string): AsyncGenerator<T> {
+  // The readable closes the file when it ends or when the consumer stops early.
+  const file = await Deno.open(path, { read: true });
+  const decoder = new TextDecoder();
+  for await (const line of splitLines(file.readable)) {
+    if (line.bytes.length === 0) continue;
+    yield JSON.parse(decoder.decode(line.bytes)) as T;
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The embedded DuckDB sink: the default destination, needing no account. Each staged NDJSON file is
+ * read with DuckDB's `read_json` into a temporary table and MERGEd on the natural key, so loading the
+ * same rows twice changes nothing.
+ *
+ * @module
+ */
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { SinkError } from "../errors.ts";
+import {
+  type Column,
+  type ColumnType,
+  type TableDef,
+  type TableName,
+  TableNames,
+  Tables,
+} from "../schema/mod.ts";
+import { buildMerge } from "./_merge_sql.ts";
+import type { LoadResult, Sink, StagedTable } from "./sink.ts";
+
+const DUCKDB_TYPES: Record<ColumnType, string> = {
+  string: "VARCHAR",
+  int: "BIGINT",
+  float: "DOUBLE",
+  bool: "BOOLEAN",
+  timestamp: "TIMESTAMP",
+  date: "DATE",
+  json: "JSON",
+  "string[]": "VARCHAR[]",
+};
+
+/** Quotes a DuckDB identifier. */
+function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+/** Quotes a DuckDB string literal. */
+function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Returns the DuckDB type of a logical column. */
+export function duckdbType(column: Column): string {
+  return DUCKDB_TYPES[column.type];
+}
+
+/** Returns `CREATE TABLE IF NOT EXISTS` for a table definition. */
+export function duckdbCreateTable(table: TableDef): string {
+  const cols = table.columns.map((c) => `${quote(c.name)} ${duckdbType(c)}${c.nullable ? "" : " NOT NULL"}`);
+  return `CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${cols.join(", ")}, PRIMARY KEY (${
+    table.key.map(quote).join(", ")
+  }))`;
+}
+
+function normaliseType(type: string): string {
+  const t = type.toUpperCase();
+  if (t === "TIMESTAMP WITHOUT TIME ZONE") return "TIMESTAMP";
+  if (t === "INTEGER" || t === "BIGINT" || t === "INT64") return "BIGINT";
+  return t;
+}
+
+/** Options of {@linkcode openDuckDbSink}. */
+export interface DuckDbSinkOptions {
+  /** Database file path, or `:memory:`. */
+  path: string;
+}
+
+/** A DuckDB-backed {@linkcode Sink}. */
+export class DuckDbSink implements Sink {
+  readonly name = "duckdb";
+  readonly location: string;
+  #instance: DuckDBInstance;
+  #connection: DuckDBConnection;
+
+  private constructor(path: string, instance: DuckDBInstance, connection: DuckDBConnection) {
+    this.location = path;
+    this.#instance = instance;
+    this.#connection = connection;
+  }
+
+  /** Opens (creating if needed) the database file. @throws {SinkError} When it cannot be opened. */
+  static async open(options: DuckDbSinkOptions): Promise<DuckDbSink> {
+    try {
+      const instance = await DuckDBInstance.create(options.path);
+      const connection = await instance.connect();
+      return new DuckDbSink(options.path, instance, connection);
+    } catch (error) {
+      throw new SinkError(`Cannot open the DuckDB file ${options.path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Runs a query and returns its rows as JSON-friendly objects (for the CLI and tests). */
+  async query(sql: string): Promise<Record<string, unknown>[]> {
+    const reader = await this.#connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  }
+
+  /** Creates missing tables, adds missing nullable columns, and refuses a column whose type changed. */
+  async prepare(): Promise<void> {
+    for (const name of TableNames) {
+      const table: TableDef = Tables[name];
+      await this.#run(duckdbCreateTable(table), `create table ${name}`);
+      const existing = await this.query(
+        `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ${literal(name)}`,
+      );
+      const types = new Map(existing.map((r) => [String(r.column_name), normaliseType(String(r.data_type))]));
+      for (const column of table.columns) {
+        const have = types.get(column.name);
+        const want = normaliseType(duckdbType(column));
+        if (have === undefined) {
+          await this.#run(
+            `ALTER TABLE ${quote(name)} ADD COLUMN ${quote(column.name)} ${duckdbType(column)}`,
+            `add column ${name}.${column.name}`,
+          );
+        } else if (have !== want) {
+          throw new SinkError(
+            `Cannot load table '${name}' as column '${column.name}' has type ${have} in ${this.location}: ccpipe needs ${want}`,
+          );
+        }
+      }
+    }
+  }
+
+  /** Loads one staged NDJSON file with a MERGE on the natural key. */
+  async load(staged: StagedTable): Promise<LoadResult> {
+    const table: TableDef = Tables[staged.table];
+    const before = await this.#count(staged.table);
+    if (staged.rows > 0) {
+      const columns = table.columns.map((c) => `${quote(c.name)}: ${literal(duckdbType(c))}`).join(", ");
+      const staging = quote(`_stg_${staged.table}`);
+      await this.#run(
+        `CREATE OR REPLACE TEMP TABLE ${staging} AS SELECT * FROM read_json(${
+          literal(staged.path)
+        }, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 268435456)`,
+        `stage ${staged.table}`,
+      );
+      await this.#run("BEGIN TRANSACTION", "begin");
+      try {
+        await this.#run(buildMerge(table, quote(staged.table), staging, quote), `merge ${staged.table}`);
+        if (staged.table === "sessions") await this.#refreshSessions(staging);
+        await this.#run("COMMIT", "commit");
+      } catch (error) {
+        await this.#connection.run("ROLLBACK").catch(() => {});
+        throw error;
+      }
+      await this.#run(`DROP TABLE IF EXISTS ${staging}`, `drop staging ${staged.table}`);
+    }
+    const after = await this.#count(staged.table);
+    return {
+      table: staged.table,
+      rowsStaged: staged.rows,
+      rowsBefore: before,
+      rowsAfter: after,
+      bytes: staged.bytes,
+    };
+  }
+
+  /** Row count of every table. */
+  async counts(): Promise<Record<TableName, number>> {
+    const out = {} as Record<TableName, number>;
+    for (const name of TableNames) out[name] = await this.#count(name);
+    return out;
+  }
+
+  async #refreshSessions(staging: string): Promise<void> {
+    await this.#run(
+      `UPDATE sessions SET first_timestamp = A.first_timestamp, last_timestamp = A.last_timestamp,
+         event_date = CAST(A.first_timestamp AS DATE), message_count = A.message_count,
+         human_prompt_count = A.human_prompt_count, assistant_count = A.assistant_count,
+         tool_use_count = A.tool_use_count
+       FROM (SELECT session_id, MIN(timestamp) AS first_timestamp, MAX(timestamp) AS last_timestamp,
+               COUNT(*) AS message_count, COUNT(*) FILTER (WHERE kind = 'human_prompt') AS human_prompt_count,
+               COUNT(*) FILTER (WHERE type = 'assistant') AS assistant_count,
+               COALESCE(SUM(len(tool_names)), 0) AS tool_use_count
+             FROM messages WHERE session_id IN (SELECT session_id FROM ${staging}) GROUP BY session_id) A
+       WHERE sessions.session_id = A.session_id`,
+      "refresh sessions",
+    );
+  }
+
+  async #count(name: TableName): Promise<number> {
+    const rows = await this.query(`SELECT COUNT(*)::BIGINT AS n FROM ${quote(name)}`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async #run(sql: string, what: string): Promise<void> {
+    try {
+      await this.#connection.run(sql);
+    } catch (error) {
+      throw new SinkError(`DuckDB could not ${what} in ${this.location}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Closes the connection and the database. */
+  close(): void {
+    this.#connection.closeSync();
+    this.#instance.closeSync();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.resolve(this.close());
+  }
+}
+
+/**
+ * Opens a DuckDB sink at `path`.
+ *
+ * @throws {SinkError} When the file cannot be opened or written.
+ */
+export function openDuckDbSink(path: string): Promise<DuckDbSink> {
+  return DuckDbSink.open({ path });
+}

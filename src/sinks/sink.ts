@@ -1,0 +1,52 @@
+/**
+ * The contract every warehouse sink (DuckDB, BigQuery, none) fulfils.
+ *
+ * The pipeline stages each table's rows for a run as one NDJSON file (`runs/<run_id>/<table>.ndjson`,
+ * one JSON object per line, keys = the table's column names, timestamps as ISO strings, `string[]`
+ * columns as JSON arrays, `json` columns as any JSON value). A sink loads each file and upserts it on
+ * the table's natural key following the table's merge rules (`src/schema/tables.ts`), so loading the
+ * same file twice changes nothing. Tables are loaded in {@linkcode TableNames} order; `runs` is last
+ * and marks the run complete.
+ *
+ * After loading `sessions`, a sink recomputes, for the session ids present in that staged file, the
+ * aggregate columns from its `messages` table: `first_timestamp` = MIN(timestamp), `last_timestamp` =
+ * MAX(timestamp), `event_date` = DATE(MIN(timestamp)), `message_count` = COUNT(*),
+ * `human_prompt_count` = COUNT(kind = 'human_prompt'), `assistant_count` = COUNT(type = 'assistant'),
+ * `tool_use_count` = SUM(array length of tool_names).
+ *
+ * @module
+ */
+import type { TableName } from "../schema/tables.ts";
+
+/** One table's staged rows for a run. */
+export interface StagedTable {
+  table: TableName;
+  /** Path of the NDJSON file. */
+  path: string;
+  rows: number;
+  bytes: number;
+}
+
+/** What loading one staged table did. */
+export interface LoadResult {
+  table: TableName;
+  rowsStaged: number;
+  /** Row count of the target table before and after the load. */
+  rowsBefore: number;
+  rowsAfter: number;
+  bytes: number;
+}
+
+/** A destination for the final tables. */
+export interface Sink extends AsyncDisposable {
+  /** Short name for summaries (`duckdb`, `bigquery`, `none`). */
+  readonly name: string;
+  /** Human-readable location of the data (a file path, `project.dataset`). */
+  readonly location: string;
+  /** Creates missing tables and adds missing nullable columns; refuses type conflicts. */
+  prepare(): Promise<void>;
+  /** Loads one staged table idempotently. */
+  load(staged: StagedTable): Promise<LoadResult>;
+  /** Current row count of every table. */
+  counts(): Promise<Record<TableName, number>>;
+}

@@ -1,0 +1,143 @@
+/**
+ * Stage 2 — clean: validates each parsed record's envelope, dedupes conversation records globally by
+ * `uuid`, classifies their kind, normalises their text and counts usage once per API response.
+ *
+ * @module
+ */
+import { envelopeSchema } from "../schema/mod.ts";
+import type { Envelope, RawRecord, RejectRow } from "../schema/mod.ts";
+import type { FingerprintSet } from "../state/fingerprint_set.ts";
+import { type Classified, classify } from "./classify.ts";
+import { normalizeText } from "./normalize_text.ts";
+import type { UsageAccumulator } from "./usage.ts";
+import { eventDateOf, isoTimestamp, projectIdOf, sessionIdOf } from "./_identity.ts";
+
+/** A unique, classified conversation record. */
+export interface CleanRecord {
+  raw: RawRecord;
+  env: Envelope;
+  classified: Classified;
+  /** Normalised text, or null. */
+  text: string | null;
+  timestamp: string | null;
+}
+
+/** Session metadata carried by records without a uuid (titles, summaries). */
+export interface SessionMeta {
+  sessionId: string;
+  title?: string;
+  summary?: string;
+}
+
+/** Stage 2 output. */
+export type CleanEvent =
+  | { kind: "message"; record: CleanRecord }
+  | { kind: "reject"; reject: Omit<RejectRow, "run_id"> }
+  | { kind: "session_meta"; meta: SessionMeta };
+
+/** Counts Stage 2 keeps for the reconciliation. */
+export interface CleanStats {
+  /** Records carrying a uuid (conversation records), duplicates included. */
+  uuidRecords: number;
+  unique: number;
+  duplicates: number;
+  /** Records with a uuid whose envelope failed validation (each becomes a reject row). */
+  invalid: number;
+  /** Records without a uuid, by type (summaries, snapshots, titles, queue operations...). */
+  withoutUuid: Record<string, number>;
+}
+
+/** Returns zeroed {@linkcode CleanStats}. */
+export function createCleanStats(): CleanStats {
+  return { uuidRecords: 0, unique: 0, duplicates: 0, invalid: 0, withoutUuid: {} };
+}
+
+/** What Stage 2 needs besides its input. */
+export interface CleanOptions {
+  /** uuids seen in this and earlier runs; unique records are added to it. */
+  seen: FingerprintSet;
+  usage: UsageAccumulator;
+  stats: CleanStats;
+}
+
+const TITLE_TYPES = new Set(["ai-title", "custom-title"]);
+
+function metaOf(raw: RawRecord): SessionMeta | null {
+  const value = raw.value;
+  const sessionId = sessionIdOf(raw, {
+    sessionId: typeof value.sessionId === "string" ? value.sessionId : null,
+  });
+  if (TITLE_TYPES.has(raw.type)) {
+    const title = value.aiTitle ?? value.customTitle ?? value.title;
+    return typeof title === "string" ? { sessionId, title } : null;
+  }
+  if (raw.type === "summary" && typeof value.summary === "string") {
+    return { sessionId, summary: value.summary };
+  }
+  return null;
+}
+
+function schemaReject(raw: RawRecord, message: string): Omit<RejectRow, "run_id"> {
+  const text = JSON.stringify(raw.value);
+  return {
+    reject_key: `${raw.file}:${raw.offset}`,
+    source_file: raw.file,
+    line_number: raw.line,
+    byte_offset: raw.offset,
+    error: `Record does not match the transcript envelope: ${message}`,
+    prefix: text.slice(0, 200),
+    line_bytes: raw.bytes,
+  };
+}
+
+/**
+ * Stage 2 over a stream of parsed records.
+ *
+ * @param source Stage 1's records, in file and line order.
+ * @param options The global seen-set, the usage accumulator and the stats to fill.
+ * @returns Unique classified records, schema rejects and session metadata, in input order.
+ */
+export async function* clean(
+  source: AsyncIterable<RawRecord>,
+  options: CleanOptions,
+): AsyncGenerator<CleanEvent> {
+  const { seen, usage, stats } = options;
+  for await (const raw of source) {
+    if (typeof raw.value.uuid !== "string" || raw.value.uuid === "") {
+      stats.withoutUuid[raw.type] = (stats.withoutUuid[raw.type] ?? 0) + 1;
+      const meta = metaOf(raw);
+      if (meta) yield { kind: "session_meta", meta };
+      continue;
+    }
+    stats.uuidRecords++;
+    const parsed = envelopeSchema.safeParse(raw.value);
+    if (!parsed.success) {
+      stats.invalid++;
+      const issue = parsed.error.issues[0];
+      yield {
+        kind: "reject",
+        reject: schemaReject(raw, `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+      };
+      continue;
+    }
+    const env = parsed.data;
+    const timestamp = isoTimestamp(env.timestamp);
+    if (env.type === "assistant") {
+      usage.observe({
+        env,
+        sessionId: sessionIdOf(raw, env),
+        projectId: projectIdOf(env.cwd),
+        timestamp,
+        eventDate: eventDateOf(timestamp),
+      });
+    }
+    if (!seen.add(env.uuid)) {
+      stats.duplicates++;
+      continue;
+    }
+    stats.unique++;
+    const classified = classify(env);
+    const text = classified.text === null ? null : normalizeText(classified.text);
+    yield { kind: "message", record: { raw, env, classified, text, timestamp } };
+  }
+}

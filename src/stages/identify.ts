@@ -1,0 +1,214 @@
+/**
+ * Stage 3 — identify: turns clean records into `messages` rows with ids that are the same whatever
+ * the order of files or runs, numbers turns per session, keeps parent and compaction links, and
+ * gathers per-session facts for the `sessions` table.
+ *
+ * @module
+ */
+import { stableId } from "../ids.ts";
+import type { MessageRow, SessionRow } from "../schema/mod.ts";
+import type { CleanRecord, SessionMeta } from "./clean.ts";
+import { eventDateOf, projectIdOf, sessionIdOf } from "./_identity.ts";
+
+/** Text longer than this (tool output, pasted logs) is cut in `messages.text`; prompts never are. */
+export const MAX_STORED_TEXT_CHARS = 64 * 1024;
+
+const KNOWN_KEYS = new Set([
+  "type",
+  "uuid",
+  "parentUuid",
+  "logicalParentUuid",
+  "sessionId",
+  "timestamp",
+  "cwd",
+  "gitBranch",
+  "version",
+  "isSidechain",
+  "isMeta",
+  "isCompactSummary",
+  "agentId",
+  "subtype",
+  "requestId",
+  "message",
+  "userType",
+  "toolUseResult",
+]);
+
+/** Last turn number per session, carried between runs so incremental runs continue the count. */
+export type TurnState = Map<string, number>;
+
+/** What Stage 3 needs besides its input. */
+export interface IdentifyOptions {
+  runId: string;
+  turns: TurnState;
+  /** Status for typed prompts: `pending` when Stage 4 will run, else `skipped_no_llm`. */
+  promptStatus: "pending" | "skipped_no_llm";
+}
+
+function extraOf(record: CleanRecord): unknown {
+  const value = record.raw.value;
+  const extra: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (KNOWN_KEYS.has(key)) continue;
+    extra[key] = v;
+  }
+  if (record.classified.blockTypes.length > 0) extra.blockTypes = record.classified.blockTypes;
+  if (Object.keys(extra).length === 0) return null;
+  const json = JSON.stringify(extra);
+  return json.length <= MAX_STORED_TEXT_CHARS ? extra : { truncated: true, keys: Object.keys(extra) };
+}
+
+function storedText(record: CleanRecord): string | null {
+  const { text } = record;
+  if (text === null || record.classified.kind === "human_prompt") return text;
+  if (text.length <= MAX_STORED_TEXT_CHARS) return text;
+  return `${text.slice(0, MAX_STORED_TEXT_CHARS)}\n…[${
+    text.length - MAX_STORED_TEXT_CHARS
+  } more characters cut]`;
+}
+
+/**
+ * Builds the `messages` row of one clean record.
+ *
+ * @param record A unique record from Stage 2.
+ * @param options Run id, turn state (updated in place) and the prompt status.
+ * @returns The row.
+ */
+export function toMessageRow(record: CleanRecord, options: IdentifyOptions): MessageRow {
+  const { raw, env, classified } = record;
+  const sessionId = sessionIdOf(raw, env);
+  let turn = options.turns.get(sessionId) ?? 0;
+  if (classified.kind === "human_prompt") {
+    turn++;
+    options.turns.set(sessionId, turn);
+  }
+  const isPrompt = classified.kind === "human_prompt";
+  return {
+    uuid: env.uuid,
+    message_key: stableId(["message", env.uuid]),
+    parent_uuid: env.parentUuid ?? null,
+    logical_parent_uuid: env.logicalParentUuid ?? null,
+    session_id: sessionId,
+    project_id: projectIdOf(env.cwd),
+    project: env.cwd ?? null,
+    turn: turn === 0 ? null : turn,
+    timestamp: record.timestamp,
+    event_date: eventDateOf(record.timestamp),
+    type: env.type,
+    subtype: env.subtype ?? null,
+    kind: classified.kind,
+    role: env.message?.role ?? null,
+    model: env.message?.model ?? null,
+    api_message_id: env.message?.id ?? null,
+    request_id: env.requestId ?? null,
+    text: storedText(record),
+    tool_names: classified.toolNames,
+    is_sidechain: env.isSidechain === true,
+    is_meta: env.isMeta === true,
+    is_compact_summary: env.isCompactSummary === true,
+    agent_id: env.agentId ?? null,
+    git_branch: env.gitBranch ?? null,
+    cc_version: env.version ?? null,
+    source_file: raw.file,
+    source_line: raw.line,
+    source_offset: raw.offset,
+    run_id: options.runId,
+    corrected_text: null,
+    correction_status: isPrompt ? options.promptStatus : null,
+    correction_model: null,
+    extra: extraOf(record),
+  };
+}
+
+/**
+ * Stage 3 over Stage 2's records.
+ *
+ * @param source Unique clean records.
+ * @param options Run id, turn state and prompt status.
+ * @returns One `messages` row per record, in input order.
+ */
+export async function* identify(
+  source: AsyncIterable<CleanRecord>,
+  options: IdentifyOptions,
+): AsyncGenerator<MessageRow> {
+  for await (const record of source) yield toMessageRow(record, options);
+}
+
+interface SessionFacts {
+  row: SessionRow;
+}
+
+/** Gathers one `sessions` row per session touched in a run (the sink recomputes counts from `messages`). */
+export class SessionAccumulator {
+  #sessions = new Map<string, SessionFacts>();
+  #runId: string;
+
+  /** Creates an accumulator whose rows carry `runId`. */
+  constructor(runId: string) {
+    this.#runId = runId;
+  }
+
+  #get(sessionId: string): SessionRow {
+    let facts = this.#sessions.get(sessionId);
+    if (!facts) {
+      facts = {
+        row: {
+          session_id: sessionId,
+          project_id: projectIdOf(null),
+          project: null,
+          first_timestamp: null,
+          last_timestamp: null,
+          event_date: null,
+          message_count: 0,
+          human_prompt_count: 0,
+          assistant_count: 0,
+          tool_use_count: 0,
+          title: null,
+          summary: null,
+          git_branch: null,
+          cc_version: null,
+          run_id: this.#runId,
+        },
+      };
+      this.#sessions.set(sessionId, facts);
+    }
+    return facts.row;
+  }
+
+  /** Adds one message row's facts. */
+  observeMessage(row: MessageRow): void {
+    const s = this.#get(row.session_id);
+    if (row.project !== null) {
+      s.project = row.project;
+      s.project_id = row.project_id;
+    }
+    if (row.timestamp !== null) {
+      if (s.first_timestamp === null || row.timestamp < s.first_timestamp) s.first_timestamp = row.timestamp;
+      if (s.last_timestamp === null || row.timestamp > s.last_timestamp) s.last_timestamp = row.timestamp;
+      s.event_date = eventDateOf(s.first_timestamp);
+    }
+    s.message_count++;
+    if (row.kind === "human_prompt") s.human_prompt_count++;
+    if (row.type === "assistant") s.assistant_count++;
+    s.tool_use_count += row.tool_names.length;
+    if (row.git_branch) s.git_branch = row.git_branch;
+    if (row.cc_version) s.cc_version = row.cc_version;
+  }
+
+  /** Adds a title or summary; the last one seen wins (Claude Code rewrites titles). */
+  observeMeta(meta: SessionMeta): void {
+    const s = this.#get(meta.sessionId);
+    if (meta.title !== undefined) s.title = meta.title;
+    if (meta.summary !== undefined) s.summary = meta.summary;
+  }
+
+  /** Number of sessions touched. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** One row per session touched, in first-seen order. */
+  *rows(): IterableIterator<SessionRow> {
+    for (const facts of this.#sessions.values()) yield facts.row;
+  }
+}

@@ -1,0 +1,19 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { normalizeText } from "./normalize_text.ts";
+
+Deno.test("normalizeText() turns CRLF and lone CR into LF", () => {
+  assertEquals(normalizeText("a\r\nb\rc"), "a\nb\nc");
+});
+
+Deno.test("normalizeText() removes trailing spaces and collapses blank runs", () => {
+  assertEquals(normalizeText("  keep indent  \n\n\n\nnext\t\n"), "keep indent\n\nnext");
+});
+
+Deno.test("normalizeText() leaves fenced code untouched", () => {
+  const code = "```py\nx = 1   \n\n\n\n    y = 2\t\n```";
+  assertEquals(normalizeText(`look:   \n${code}\n\n\n\nend`), `look:\n${code}\n\nend`);
+});
+
+Deno.test("normalizeText() keeps an unclosed fence verbatim to the end", () => {
+  assertEquals(normalizeText("a  \n~~~\nb  \n\n\n"), "a\n~~~\nb");
+});
