@@ -1,0 +1,299 @@
+import assert from "node:assert/strict";
+import { InputError } from "../errors.ts";
+import { denoFileSystem, type FileSystem } from "../io/file_system.ts";
+import type { ExtractEvent, RawRecord, SourceFile, Watermark } from "../schema/records.ts";
+import { writeTree } from "../testing/write_tree.ts";
+import { discover } from "./discover.ts";
+import { extract, type ExtractOptions, type ExtractReject } from "./extract.ts";
+
+type FileDone = Extract<ExtractEvent, { kind: "file_done" }>;
+
+async function run(root: string, options: Partial<ExtractOptions> = {}) {
+  const fs = options.fs ?? denoFileSystem();
+  const events: ExtractEvent[] = [];
+  for await (const event of extract(await discover([root], { fs }), { ...options, fs })) events.push(event);
+  return {
+    events,
+    records: events.flatMap((e) => (e.kind === "record" ? [e.record] : [])),
+    rejects: events.flatMap((e) => (e.kind === "reject" ? [e.reject] : [])),
+    done: events.filter((e): e is FileDone => e.kind === "file_done"),
+  };
+}
+
+const enc = (text: string) => new TextEncoder().encode(text).length;
+
+Deno.test("extract() yields records with file, line, offset, size and type, keeping unknown types", async () => {
+  const lines = ['{"type":"user","uuid":"u1"}', '{"uuid":"x"}', '{"type":"marble-origami-commit","z":1}'];
+  await using tree = await writeTree({ "p/s.jsonl": lines.join("\n") + "\n" });
+  const { records, rejects, done } = await run(tree.path);
+  const path = tree.join("p/s.jsonl");
+  assert.deepEqual(
+    records,
+    [
+      { file: path, line: 1, offset: 0, bytes: 27, type: "user", value: { type: "user", uuid: "u1" } },
+      { file: path, line: 2, offset: 28, bytes: 12, type: "(none)", value: { uuid: "x" } },
+      {
+        file: path,
+        line: 3,
+        offset: 41,
+        bytes: 38,
+        type: "marble-origami-commit",
+        value: { type: "marble-origami-commit", z: 1 },
+      },
+    ] satisfies RawRecord[],
+  );
+  assert.deepEqual(rejects, []);
+  assert.equal(done.length, 1);
+  assert.deepEqual(
+    { ...done[0], watermark: { ...done[0].watermark, headHash: "-", mtimeMs: 0 } },
+    {
+      kind: "file_done",
+      bytesRead: 80,
+      linesRead: 3,
+      blankLines: 0,
+      watermark: { path, size: 80, mtimeMs: 0, offset: 80, lines: 3, headHash: "-" },
+    },
+  );
+});
+
+Deno.test("extract() reads CRLF lines with offsets counting the \\r", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"a"}\r\n{"type":"b"}\r\n' });
+  const { records, done } = await run(tree.path);
+  assert.deepEqual(records.map((r) => [r.type, r.line, r.offset, r.bytes]), [["a", 1, 0, 12], [
+    "b",
+    2,
+    14,
+    12,
+  ]]);
+  assert.equal(done[0].watermark.offset, 28);
+});
+
+Deno.test("extract() counts blank and whitespace-only lines without rejecting them", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '\n  \t\n{"type":"a"}\n\r\n' });
+  const { records, rejects, done } = await run(tree.path);
+  assert.deepEqual(records.map((r) => r.line), [3]);
+  assert.equal(rejects.length, 0);
+  assert.deepEqual([done[0].linesRead, done[0].blankLines], [4, 3]);
+});
+
+Deno.test("extract() rejects a truncated mid-file line and still parses the next one", async () => {
+  const stub = '{"type":"user","message":{"content":"hel';
+  await using tree = await writeTree({ "p/s.jsonl": `{"type":"a"}\n${stub}\n{"type":"b"}\n` });
+  const path = tree.join("p/s.jsonl");
+  const { records, rejects, done } = await run(tree.path);
+  assert.deepEqual(records.map((r) => [r.type, r.line, r.offset]), [["a", 1, 0], ["b", 3, 14 + stub.length]]);
+  assert.deepEqual(
+    rejects,
+    [{
+      reject_key: `${path}:13`,
+      source_file: path,
+      line_number: 2,
+      byte_offset: 13,
+      error: "Unterminated string in JSON at position 40 (line 1 column 41)",
+      prefix: stub,
+      line_bytes: stub.length,
+    }] satisfies ExtractReject[],
+  );
+  assert.equal(done[0].linesRead, 3);
+});
+
+Deno.test("extract() recovers a record glued after a truncated stub, with both offsets", async () => {
+  const stub = '{"type":"assistant","message":{"content":[{"type":"text","text":"prNu';
+  const glued =
+    '{"parentUuid":"p","type":"user","message":{"content":[{"type":"text","text":"ok"}]},"uuid":"u2"}';
+  const first = '{"type":"a"}\n';
+  await using tree = await writeTree({ "p/s.jsonl": `${first}${stub}${glued}\n` });
+  const path = tree.join("p/s.jsonl");
+  const { records, rejects, done } = await run(tree.path);
+  assert.equal(rejects.length, 1);
+  assert.deepEqual({ ...rejects[0], error: "" }, {
+    reject_key: `${path}:${first.length}`,
+    source_file: path,
+    line_number: 2,
+    byte_offset: first.length,
+    error: "",
+    prefix: stub,
+    line_bytes: stub.length,
+  });
+  assert.match(rejects[0].error, /^Truncated record followed by a complete one: /);
+  assert.equal(records.length, 2);
+  assert.deepEqual(
+    { ...records[1], value: undefined },
+    {
+      file: path,
+      line: 2,
+      offset: first.length + stub.length,
+      bytes: glued.length,
+      type: "user",
+      value: undefined,
+    },
+  );
+  assert.equal(records[1].value.uuid, "u2");
+  assert.deepEqual([done[0].linesRead, done[0].blankLines], [2, 0]);
+});
+
+Deno.test("extract() computes glued offsets in bytes when the stub holds multibyte text", async () => {
+  const stub = '{"type":"user","message":{"content":"héllo wörld 😀';
+  const glued = '{"type":"user","uuid":"u9"}';
+  await using tree = await writeTree({ "p/s.jsonl": `${stub}${glued}\n` });
+  const { records, rejects } = await run(tree.path);
+  assert.deepEqual(records.map((r) => [r.offset, r.bytes, r.value.uuid]), [[enc(stub), glued.length, "u9"]]);
+  assert.deepEqual([rejects[0].byte_offset, rejects[0].line_bytes, rejects[0].prefix], [0, enc(stub), stub]);
+});
+
+Deno.test("extract() rejects a line that parses to something other than an object", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '[{"type":"a"}]\n42\nnull\n' });
+  const { records, rejects } = await run(tree.path);
+  assert.equal(records.length, 0);
+  assert.deepEqual(rejects.map((r) => [r.line_number, r.error]), [
+    [1, "Expected a JSON object but got an array"],
+    [2, "Expected a JSON object but got a number"],
+    [3, "Expected a JSON object but got null"],
+  ]);
+});
+
+Deno.test("extract() keeps a reject's prefix to 200 bytes and its error short", async () => {
+  const line = `{"type":"user","text":"${"é".repeat(5000)}`; // truncated: no closing quote
+  await using tree = await writeTree({ "p/s.jsonl": `${line}\n` });
+  const { rejects } = await run(tree.path);
+  assert.equal(rejects.length, 1);
+  assert.ok(new TextEncoder().encode(rejects[0].prefix).length <= 200 + 2); // a cut "é" decodes to one U+FFFD
+  assert.ok(rejects[0].prefix.startsWith('{"type":"user","text":"éé'));
+  assert.ok(rejects[0].error.length <= 200);
+  assert.equal(rejects[0].line_bytes, enc(line));
+});
+
+Deno.test("extract() leaves a last line without \\n pending, then reads exactly it once completed", async () => {
+  const one = '{"type":"a","uuid":"1"}\n';
+  const partial = '{"type":"b","uu';
+  await using tree = await writeTree({ "p/s.jsonl": one + partial });
+  const path = tree.join("p/s.jsonl");
+  const first = await run(tree.path);
+  assert.deepEqual(first.records.map((r) => r.value.uuid), ["1"]);
+  assert.equal(first.rejects.length, 0);
+  const mark = first.done[0].watermark;
+  assert.deepEqual([mark.offset, mark.lines, mark.size], [one.length, 1, one.length + partial.length]);
+  assert.deepEqual([first.done[0].linesRead, first.done[0].bytesRead], [1, one.length]);
+
+  await Deno.writeTextFile(path, 'id":"2"}\n{"type":"c","uuid":"3"}\n', { append: true });
+  const second = await run(tree.path, { watermarks: new Map([[path, mark]]) });
+  assert.deepEqual(second.records.map((r) => [r.value.uuid, r.line, r.offset]), [
+    ["2", 2, one.length],
+    ["3", 3, one.length + partial.length + 9],
+  ]);
+  assert.equal(second.rejects.length, 0);
+  assert.deepEqual([second.done[0].linesRead, second.done[0].watermark.lines], [2, 3]);
+
+  const third = await run(tree.path, { watermarks: new Map([[path, second.done[0].watermark]]) });
+  assert.deepEqual(third.events.map((e) => e.kind), ["file_done"]);
+  assert.deepEqual(third.done[0].watermark, second.done[0].watermark);
+  assert.equal(third.done[0].bytesRead, 0);
+});
+
+Deno.test("extract() rereads from 0 a file that shrank below its watermark", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"a"}\n{"type":"b"}\n' });
+  const path = tree.join("p/s.jsonl");
+  const mark = (await run(tree.path)).done[0].watermark;
+  await Deno.writeTextFile(path, '{"type":"c"}\n');
+  const again = await run(tree.path, { watermarks: new Map([[path, mark]]) });
+  assert.deepEqual(again.records.map((r) => [r.type, r.line, r.offset]), [["c", 1, 0]]);
+});
+
+Deno.test("extract() rereads from 0 a file replaced by other bytes of the same or larger size", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"a"}\n' });
+  const path = tree.join("p/s.jsonl");
+  const mark = (await run(tree.path)).done[0].watermark;
+  await Deno.writeTextFile(path, '{"type":"x"}\n{"type":"y"}\n');
+  const again = await run(tree.path, { watermarks: new Map([[path, mark]]) });
+  assert.deepEqual(again.records.map((r) => [r.type, r.line]), [["x", 1], ["y", 2]]);
+});
+
+Deno.test("extract() gives the same events with tiny chunks, multibyte text included", async () => {
+  const text = '{"type":"user","t":"é€😀"}\r\n\n{"type":"a"}\n{"broken\n{"type":"z"}';
+  await using tree = await writeTree({ "p/s.jsonl": text });
+  const normalize = (events: ExtractEvent[]) =>
+    events.map((e) => (e.kind === "file_done" ? { ...e, watermark: { ...e.watermark, mtimeMs: 0 } } : e));
+  const expected = normalize((await run(tree.path)).events);
+  assert.deepEqual(expected.map((e) => e.kind), ["record", "record", "reject", "file_done"]);
+  for (const chunkSize of [1, 2, 3, 7]) {
+    const { events } = await run(tree.path, { fs: denoFileSystem({ chunkSize }) });
+    assert.deepEqual(normalize(events), expected, `chunkSize ${chunkSize}`);
+  }
+});
+
+Deno.test("extract() parses a 50 MB single line", async () => {
+  const big = "x".repeat(50 * 1024 * 1024);
+  await using tree = await writeTree({ "p/s.jsonl": `{"type":"user","blob":"${big}"}\n{"type":"after"}\n` });
+  const { records, rejects } = await run(tree.path, { fs: denoFileSystem({ chunkSize: 1 << 20 }) });
+  assert.equal(rejects.length, 0);
+  assert.deepEqual(records.map((r) => r.type), ["user", "after"]);
+  assert.equal((records[0].value.blob as string).length, big.length);
+  assert.equal(records[1].offset, big.length + 26);
+});
+
+Deno.test("extract() reports progress per file and per chunk", async () => {
+  await using tree = await writeTree({ "p/a.jsonl": '{"type":"a"}\n', "p/b.jsonl": '{"type":"b"}\n{}\n' });
+  const calls: string[] = [];
+  const bytes = new Map<string, number>();
+  await run(tree.path, {
+    fs: denoFileSystem({ chunkSize: 4 }),
+    progress: {
+      fileStarted: (path, size) => calls.push(`start ${path.slice(-7)} ${size}`),
+      bytesRead: (path, n) => bytes.set(path, (bytes.get(path) ?? 0) + n),
+      fileDone: (path) => calls.push(`done ${path.slice(-7)}`),
+    },
+  });
+  assert.deepEqual(calls, ["start a.jsonl 13", "done a.jsonl", "start b.jsonl 16", "done b.jsonl"]);
+  assert.deepEqual([...bytes.values()], [13, 16]);
+});
+
+Deno.test("extract() stops with the signal's reason when aborted", async () => {
+  await using tree = await writeTree({ "p/a.jsonl": '{"type":"a"}\n{"type":"b"}\n', "p/b.jsonl": "{}\n" });
+  const controller = new AbortController();
+  const fs = denoFileSystem({ chunkSize: 4 });
+  const seen: string[] = [];
+  await assert.rejects(async () => {
+    for await (
+      const event of extract(await discover([tree.path], { fs }), { fs, signal: controller.signal })
+    ) {
+      seen.push(event.kind);
+      controller.abort(new Error("interrupted"));
+    }
+  }, new Error("interrupted"));
+  assert.deepEqual(seen, ["record"]);
+});
+
+Deno.test("extract() passes on InputError for a file that cannot be read", async () => {
+  const file: SourceFile = { path: "/locked/s.jsonl", root: "/locked", size: 10, mtimeMs: 0 };
+  const denied = new InputError("Cannot read file '/locked/s.jsonl' as permission is denied");
+  // Simulated: the tests may run as root, who can read a chmod 000 file.
+  const fs: FileSystem = {
+    walk: () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(denied) }) }),
+    stat: () => Promise.reject(denied),
+    read: () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(denied) }) }),
+    readRange: () => Promise.reject(denied),
+  };
+  await assert.rejects(async () => {
+    for await (const _ of extract([file], { fs })) { /* drain */ }
+  }, denied);
+});
+
+Deno.test("extract() reads from 0 when a watermark is for another file's bytes", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"a"}\n{"type":"b"}\n' });
+  const path = tree.join("p/s.jsonl");
+  const stale: Watermark = { path, size: 13, mtimeMs: 0, offset: 13, lines: 1, headHash: "0000000000000000" };
+  const { records } = await run(tree.path, { watermarks: new Map([[path, stale]]) });
+  assert.deepEqual(records.map((r) => r.line), [1, 2]);
+});
+
+Deno.test("extract() keeps both objects of a line that lost the \\n between two whole records", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"a","x":{"y":1}}{"type":"b"}\n' });
+  const { records, rejects, done } = await run(tree.path);
+  assert.deepEqual(records.map((r) => [r.type, r.line, r.offset, r.bytes]), [["a", 1, 0, 24], [
+    "b",
+    1,
+    24,
+    12,
+  ]]);
+  assert.deepEqual([rejects.length, done[0].linesRead], [0, 1]);
+});
