@@ -145,7 +145,9 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   };
   const prompts = stage4 ? await NdjsonWriter.create(`${runDir}/prompts.ndjson`) : null;
   let lines = 0, blank = 0, bytesRead = 0, records = 0, rejects = 0, glued = 0, promptCount = 0;
-  let lastReject: { file: string; line: number } | null = null;
+  // A line that yields two events (a stub and the record glued after it) is one line: count it once.
+  let lastEvent: { file: string; line: number } | null = null;
+  const sameLineAsLast = (file: string, line: number) => lastEvent?.file === file && lastEvent.line === line;
   const newWatermarks = new Map(state.watermarks);
 
   // Stage 1 feeds Stage 2 through a small pump: records go on, rejects and file ends are handled here.
@@ -161,13 +163,13 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       inventory.observe(event);
       if (event.kind === "record") {
         records++;
-        if (lastReject && lastReject.file === event.record.file && lastReject.line === event.record.line) {
-          glued++;
-        }
+        if (sameLineAsLast(event.record.file, event.record.line)) glued++;
+        lastEvent = { file: event.record.file, line: event.record.line };
         if (untilStage >= 2) yield event.record;
       } else if (event.kind === "reject") {
         rejects++;
-        lastReject = { file: event.reject.source_file, line: event.reject.line_number };
+        if (sameLineAsLast(event.reject.source_file, event.reject.line_number)) glued++;
+        lastEvent = { file: event.reject.source_file, line: event.reject.line_number };
         await writers.rejects.write({ ...event.reject, run_id: runId } satisfies RejectRow);
       } else {
         lines += event.linesRead;
