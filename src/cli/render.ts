@@ -4,6 +4,7 @@
  * @module
  */
 import type { RunSummary } from "../pipeline/run_pipeline.ts";
+import type { DryRunEstimate } from "../llm/accounting.ts";
 import type { Manifest } from "../stages/inventory.ts";
 
 function n(value: number): string {
@@ -45,9 +46,20 @@ export function renderRunSummary(summary: RunSummary): string[] {
       n(r.prompts.cacheHits)
     } cached + ${n(r.prompts.skipped)} skipped + ${n(r.prompts.dedupedInRun)} repeated + ${
       n(r.prompts.pending)
-    } pending  [${mark(r.prompts.balanced)}]`,
+    } pending  [${mark(r.prompts.balanced)}]${
+      r.prompts.carriedOver > 0 ? ` (${n(r.prompts.carriedOver)} carried over from an earlier run)` : ""
+    }`,
   ];
-  if (summary.stage4) {
+  const estimate = summary.stage4?.details.dryRun as DryRunEstimate | null | undefined;
+  if (estimate) {
+    out.push(
+      `  dry run   would send ${n(estimate.promptsSelected)} prompts in ${n(estimate.batches)} requests: ~${
+        n(estimate.estTokensIn)
+      } tokens in, ~${n(estimate.estTokensOut)} out, ~$${estimate.estCostUsd.toFixed(4)}, ≥ ${
+        estimate.estSeconds.toFixed(1)
+      } s at the configured quota; ${estimate.fitsDailyQuota ? "fits" : "does NOT fit"} the per-day quota`,
+    );
+  } else if (summary.stage4) {
     const s = summary.stage4;
     out.push(
       `            ${n(s.calls)} Gemini calls, ${n(s.tokensIn)} tokens in, ${n(s.tokensOut)} out, ~$${
@@ -61,6 +73,12 @@ export function renderRunSummary(summary: RunSummary): string[] {
     );
     out.push(`  load      ${summary.sink.name}: ${loads.join(", ")}`);
     out.push(`  data      ${summary.sink.location}`);
+  } else if (summary.status === "dry_run") {
+    out.push(
+      `  load      nothing loaded (dry run): ${
+        summary.staged.map((s) => `${s.table} ${n(s.rows)}`).join(", ")
+      }`,
+    );
   } else if (summary.status === "staged") {
     out.push(
       `  staged    ${summary.staged.map((s) => `${s.table} ${n(s.rows)}`).join(", ")} in ${summary.runDir}`,

@@ -27,7 +27,9 @@ export interface Reconciliation {
     balanced: boolean;
   };
   prompts: {
+    /** Typed prompts of this run plus those carried over from an earlier run's pending list. */
     total: number;
+    carriedOver: number;
     sent: number;
     cacheHits: number;
     skipped: number;

@@ -17,7 +17,7 @@ import { extract } from "../stages/extract.ts";
 import { SessionAccumulator, toMessageRow } from "../stages/identify.ts";
 import { Inventory, type Manifest } from "../stages/inventory.ts";
 import { UsageAccumulator } from "../stages/usage.ts";
-import { loadState, saveState, writeAtomic } from "../state/state_store.ts";
+import { loadState, saveState, statePaths, writeAtomic } from "../state/state_store.ts";
 import { NdjsonWriter, readNdjson } from "./staging.ts";
 import { reconcile, type Reconciliation } from "./reconcile.ts";
 import { acquireLock } from "./lock.ts";
@@ -102,6 +102,15 @@ export interface RunSummary {
   durationMs: number;
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function tally(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
@@ -144,7 +153,17 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     rejects: await NdjsonWriter.create(`${runDir}/rejects.ndjson`),
   };
   const prompts = stage4 ? await NdjsonWriter.create(`${runDir}/prompts.ndjson`) : null;
-  let lines = 0, blank = 0, bytesRead = 0, records = 0, rejects = 0, glued = 0, promptCount = 0;
+  let lines = 0, blank = 0, bytesRead = 0, records = 0, rejects = 0, glued = 0, promptCount = 0, carried = 0;
+  // Prompts an earlier run left pending (per-day quota, transient failures) go through Stage 4 again.
+  const pendingStore = `${statePaths(options.dataDir).dir}/pending_prompts.ndjson`;
+  if (stage4 && prompts && await exists(pendingStore)) {
+    for await (const row of readNdjson<MessageRow>(pendingStore)) {
+      carried++;
+      const again = { ...row, run_id: runId, correction_status: "pending" };
+      await writers.messages.write(again);
+      await prompts.write({ uuid: row.uuid, text: row.text ?? "" });
+    }
+  }
   // A line that yields two events (a stub and the record glued after it) is one line: count it once.
   let lastEvent: { file: string; line: number } | null = null;
   const sameLineAsLast = (file: string, line: number) => lastEvent?.file === file && lastEvent.line === line;
@@ -216,12 +235,14 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   let messagesStaged = await writers.messages.close("messages");
   const staged: StagedTable[] = [];
   let stage4Accounting: Stage4Accounting | null = null;
+  let pendingAfter: StagedTable | null = null;
 
   if (stage4 && prompts) {
     const promptsStaged = await prompts.close("messages");
     if (promptsStaged.rows > 0) {
       const results = stage4.correct(readNdjson<PromptToCorrect>(promptsStaged.path))[Symbol.asyncIterator]();
       const corrected = await NdjsonWriter.create(`${runDir}/messages.corrected.ndjson`);
+      const stillPending = await NdjsonWriter.create(`${runDir}/pending_prompts.ndjson`);
       // Merge-join by order: Stage 4 yields one result per prompt, in prompt order.
       for await (const row of readNdjson<MessageRow>(messagesStaged.path)) {
         if (row.kind === "human_prompt") {
@@ -232,9 +253,16 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
           row.corrected_text = next.value.corrected_text;
           row.correction_status = next.value.correction_status;
           row.correction_model = next.value.correction_model;
+          if (row.correction_status === "pending" || row.correction_status.startsWith("failed_")) {
+            await stillPending.write(row);
+          }
         }
         await corrected.write(row);
       }
+      // Let Stage 4 finish (its accounting is completed when its generator ends).
+      const end = await results.next();
+      if (!end.done) throw new Error("Stage 4 returned more results than prompts");
+      pendingAfter = await stillPending.close("messages");
       const staged2 = await corrected.close("messages");
       await Deno.rename(staged2.path, messagesStaged.path);
       messagesStaged = { ...staged2, path: messagesStaged.path };
@@ -257,7 +285,8 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       invalid: cleanStats.invalid,
     },
     prompts: {
-      total: promptCount,
+      total: promptCount + carried,
+      carriedOver: carried,
       sent: stage4Accounting?.sent ?? 0,
       cacheHits: stage4Accounting?.cacheHits ?? 0,
       skipped: stage4Accounting ? stage4Accounting.skipped : promptCount,
@@ -330,12 +359,18 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   if (!options.dryRun && (shouldLoad || (options.openSink === null && untilStage >= 3))) {
     state.watermarks = newWatermarks;
     await saveState(options.dataDir, state);
+    if (stage4 && pendingAfter) {
+      if (pendingAfter.rows > 0) await Deno.rename(pendingAfter.path, pendingStore);
+      else await Deno.remove(pendingStore).catch(() => {});
+    }
   }
   if (options.openSink === null && untilStage >= 3 && !options.dryRun) {
     const runsWriter = await NdjsonWriter.create(`${runDir}/runs.ndjson`);
     await runsWriter.write(runRow(clock.now()));
     staged.push(await runsWriter.close("runs"));
   }
+
+  if (options.dryRun) { for (const table of staged) await Deno.remove(table.path).catch(() => {}); }
 
   const summary: RunSummary = {
     runId,

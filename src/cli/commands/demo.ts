@@ -4,7 +4,13 @@
  *
  * @module
  */
+import { setupServer } from "msw/node";
+import { createGeminiMock } from "../../../mocks/gemini.ts";
+import { parseCorrectionConfig } from "../../llm/config.ts";
+import { createDiskCache } from "../../llm/disk_cache.ts";
+import { createGeminiClient } from "../../llm/gemini_client.ts";
 import { runPipeline } from "../../pipeline/run_pipeline.ts";
+import { createStage4Runner } from "../../pipeline/stage4_runner.ts";
 import { openDuckDbSink } from "../../sinks/duckdb.ts";
 import { type FlagSpecs, formatHelp, parseFlags } from "../args.ts";
 import type { CommandContext } from "../context.ts";
@@ -20,7 +26,8 @@ export const demoFlags: FlagSpecs = {
 const HELP = formatHelp(
   "ccpipe demo [--keep] [--json]",
   "Runs every stage over fixtures/claude_code_100 (a small, realistic Claude Code projects tree)\n" +
-    "into a temporary DuckDB file and shows example rows. Needs no account, key or network.",
+    "into a temporary DuckDB file and shows example rows. Needs no account, key or network: Stage 4\n" +
+    "talks to a simulated Gemini (the project's mock, which fixes a fixed list of common typos).",
   demoFlags,
 );
 
@@ -53,8 +60,21 @@ export async function demoCommand(args: string[], ctx: CommandContext): Promise<
     return 0;
   }
   const dataDir = await Deno.makeTempDir({ prefix: "ccpipe-demo-" });
+  // Stage 4 goes to a simulated Gemini served in-process, so the demo needs no key and no network.
+  const gemini = createGeminiMock({ latency: { kind: "lognormal", medianMs: 40, sigma: 0.3, maxMs: 200 } });
+  const server = setupServer(...gemini.handlers);
+  server.listen({ onUnhandledRequest: "error" });
   try {
     const dbPath = `${dataDir}/ccpipe.duckdb`;
+    const config = parseCorrectionConfig({});
+    const stage4 = createStage4Runner({
+      client: createGeminiClient({ apiKey: "simulated", model: config.model, timeoutMs: config.timeoutMs }),
+      cache: createDiskCache(`${dataDir}/cache/gemini`, { clock: ctx.clock }),
+      config,
+      clock: ctx.clock,
+      signal: ctx.signal,
+      label: "simulated",
+    });
     const summary = await runPipeline({
       sources: [fixtureProjectsDir()],
       dataDir,
@@ -62,20 +82,36 @@ export async function demoCommand(args: string[], ctx: CommandContext): Promise<
       openSink: () => openDuckDbSink(dbPath),
       clock: ctx.clock,
       signal: ctx.signal,
+      stage4,
     });
     printSummary(summary, flags, ctx);
     if (flags.json) return 0;
+    ctx.output.out(
+      `  note      Stage 4 corrections are SIMULATED by a local Gemini mock (${gemini.calls.length} calls)`,
+    );
     await using db = await openDuckDbSink(dbPath);
     const out = ctx.output.out;
     out("");
-    out("Typed prompts (messages where kind = 'human_prompt'):");
+    out("Corrected prompts (messages where correction_status = 'corrected'):");
     for (
       const line of table(
         await db.query(
-          `SELECT session_id, turn, text, correction_status FROM messages WHERE kind = 'human_prompt'
+          `SELECT text, corrected_text FROM messages WHERE correction_status = 'corrected'
            ORDER BY timestamp LIMIT 6`,
         ),
-        ["session_id", "turn", "text", "correction_status"],
+        ["text", "corrected_text"],
+        50,
+      )
+    ) out(line);
+    out("");
+    out("Prompt outcomes:");
+    for (
+      const line of table(
+        await db.query(
+          `SELECT correction_status, COUNT(*) AS prompts FROM messages WHERE kind = 'human_prompt'
+           GROUP BY correction_status ORDER BY prompts DESC`,
+        ),
+        ["correction_status", "prompts"],
       )
     ) out(line);
     out("");
@@ -108,6 +144,7 @@ export async function demoCommand(args: string[], ctx: CommandContext): Promise<
     );
     return 0;
   } finally {
+    server.close();
     if (!flags.keep) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 }

@@ -11,6 +11,8 @@ import { type FlagSpecs, formatHelp, intFlag, type ParsedFlags, parseFlags } fro
 import type { CommandContext } from "../context.ts";
 import { terminalProgress } from "../progress.ts";
 import { renderRunSummary } from "../render.ts";
+import { readConfigFile } from "../config_file.ts";
+import { llmFlags, stage4From } from "../llm_args.ts";
 import {
   dataDirFlags,
   ensureWritableDir,
@@ -40,10 +42,11 @@ export const runFlags: FlagSpecs = {
     type: "boolean",
     help: "Report what would be loaded and sent, without loading or calling anything",
   },
+  ...llmFlags,
 };
 
 const HELP = formatHelp(
-  "ccpipe run [--source DIR]... [--data-dir DIR] [--sink duckdb|none] [--until-stage N] [--json]",
+  "ccpipe run [--source DIR]... [--data-dir DIR] [--sink duckdb|none] [--until-stage N] [--dry-run] [--json]",
   "Runs Claude Code transcripts through discover, extract, clean, identify and correct, and loads the\n" +
     "messages, usage, sessions, rejects and runs tables. Only bytes appended since the last run are read.",
   runFlags,
@@ -86,6 +89,8 @@ export async function runCommand(args: string[], ctx: CommandContext): Promise<n
   const dataDir = resolveDataDir(flags, ctx);
   const openSink = sinkOpener(flags, dataDir);
   await ensureWritableDir(dataDir);
+  const file = await readConfigFile(flags.config as string | undefined, dataDir);
+  const { runner, access } = stage4From(flags, file, dataDir, ctx);
   const summary = await runPipeline({
     sources,
     dataDir,
@@ -96,7 +101,17 @@ export async function runCommand(args: string[], ctx: CommandContext): Promise<n
     progress: terminalProgress(ctx.output),
     signal: ctx.signal,
     dryRun: flags["dry-run"] === true,
+    stage4: runner,
   });
   printSummary(summary, flags, ctx);
+  const prompts = summary.reconciliation.prompts.total;
+  if (
+    !flags.json && untilStage >= 4 && access.kind === "none" && !flags["no-llm"] && !flags["dry-run"] &&
+    prompts > 0
+  ) {
+    ctx.output.err(
+      `ccpipe: Stage 4 skipped (no Gemini key): set GEMINI_API_KEY to correct the typos in ${prompts} prompts; 'ccpipe run --dry-run' shows what it would cost`,
+    );
+  }
   return exitCodeOf(summary);
 }

@@ -1,0 +1,144 @@
+/**
+ * Stage 4 flags and their wiring: config from file, environment and flags validated once, the API
+ * key from `GEMINI_API_KEY` / `GOOGLE_API_KEY` (never printed), Vertex AI through the SDK's own
+ * variables, and the endpoint override.
+ *
+ * @module
+ */
+import { parseCorrectionConfig } from "../llm/config.ts";
+import type { CorrectionConfig } from "../llm/config.ts";
+import { createDiskCache } from "../llm/disk_cache.ts";
+import { type CorrectionClient, createGeminiClient } from "../llm/gemini_client.ts";
+import { createStage4Runner } from "../pipeline/stage4_runner.ts";
+import type { Stage4Runner } from "../pipeline/run_pipeline.ts";
+import { type FlagSpecs, intFlag, type ParsedFlags } from "./args.ts";
+import type { ConfigFile } from "./config_file.ts";
+import type { CommandContext } from "./context.ts";
+import { UsageError } from "../errors.ts";
+
+/** Stage 4 flags shared by `run` and `doctor`. */
+export const llmFlags: FlagSpecs = {
+  config: {
+    type: "string",
+    value: "FILE",
+    help: "JSON config file (default: <data-dir>/config.json if present)",
+  },
+  model: {
+    type: "string",
+    value: "ID",
+    help: "Gemini model (default gemini-2.5-flash-lite; env CCPIPE_MODEL)",
+  },
+  "batch-size": { type: "string", value: "N", help: "Prompts per request, 1–50 (default 15)" },
+  workers: { type: "string", value: "N", help: "Concurrent requests (default 5)" },
+  rpm: { type: "string", value: "N", help: "Requests per minute allowed (default 4000)" },
+  tpm: { type: "string", value: "N", help: "Input tokens per minute allowed (default 4000000)" },
+  rpd: { type: "string", value: "N", help: "Requests per day allowed (default: no cap)" },
+  "min-gap-ms": { type: "string", value: "MS", help: "Minimum gap between request starts (default 0)" },
+  "timeout-ms": { type: "string", value: "MS", help: "Per-request timeout (default 30000)" },
+  "max-retries": { type: "string", value: "N", help: "Retries per request (default 5)" },
+  "gemini-endpoint": {
+    type: "string",
+    value: "URL",
+    help:
+      "Send Gemini requests to another base URL (gateway, proxy, test server; env CCPIPE_GEMINI_ENDPOINT)",
+  },
+  "no-llm": { type: "boolean", help: "Skip Stage 4 even when a key is set" },
+};
+
+/** Builds the Stage 4 config from file, environment and flags. */
+export function correctionConfigFrom(
+  flags: ParsedFlags,
+  file: ConfigFile,
+  ctx: CommandContext,
+): CorrectionConfig {
+  const merged: Record<string, unknown> = { ...(file.correction ?? {}) };
+  const model = (flags.model as string | undefined) ?? ctx.env("CCPIPE_MODEL");
+  if (model) merged.model = model;
+  const ints: [string, string, number, number?][] = [
+    ["batch-size", "batchSize", 1, 50],
+    ["workers", "workers", 1, 64],
+    ["rpm", "rpm", 1],
+    ["tpm", "tpm", 1],
+    ["rpd", "rpd", 1],
+    ["min-gap-ms", "minGapMs", 0],
+    ["timeout-ms", "timeoutMs", 1],
+    ["max-retries", "maxRetries", 0, 20],
+  ];
+  for (const [flag, key, min, max] of ints) {
+    const value = intFlag(flags, flag, { min, max });
+    if (value !== undefined) merged[key] = value;
+  }
+  return parseCorrectionConfig(merged);
+}
+
+/** How Stage 4 reaches Gemini, as far as can be said without printing secrets. */
+export interface GeminiAccess {
+  kind: "api_key" | "vertex" | "none";
+  /** Where the key or project came from, e.g. `GEMINI_API_KEY`. Never the key itself. */
+  source: string | null;
+  endpoint: string | null;
+}
+
+/** Finds the Gemini credentials in the environment and creates the client, or returns null. */
+export function geminiClientFrom(
+  flags: ParsedFlags,
+  config: CorrectionConfig,
+  ctx: CommandContext,
+): { client: CorrectionClient | null; access: GeminiAccess } {
+  const endpoint = (flags["gemini-endpoint"] as string | undefined) ?? ctx.env("CCPIPE_GEMINI_ENDPOINT") ??
+    null;
+  if (endpoint !== null && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
+    throw new UsageError(`--gemini-endpoint must be an http(s) URL: got '${endpoint}'`);
+  }
+  const useVertex = /^(1|true|yes)$/i.test(ctx.env("GOOGLE_GENAI_USE_VERTEXAI") ?? "");
+  const project = ctx.env("GOOGLE_CLOUD_PROJECT");
+  if (useVertex && project) {
+    const location = ctx.env("GOOGLE_CLOUD_LOCATION") ?? "global";
+    const client = createGeminiClient({
+      vertex: { project, location },
+      model: config.model,
+      endpoint: endpoint ?? undefined,
+      timeoutMs: config.timeoutMs,
+    });
+    return { client, access: { kind: "vertex", source: `GOOGLE_CLOUD_PROJECT (${location})`, endpoint } };
+  }
+  for (const name of ["GEMINI_API_KEY", "GOOGLE_API_KEY"]) {
+    const apiKey = ctx.env(name);
+    if (apiKey) {
+      const client = createGeminiClient({
+        apiKey,
+        model: config.model,
+        endpoint: endpoint ?? undefined,
+        timeoutMs: config.timeoutMs,
+      });
+      return { client, access: { kind: "api_key", source: name, endpoint } };
+    }
+  }
+  return { client: null, access: { kind: "none", source: null, endpoint } };
+}
+
+/** Path of the Stage 4 answer cache under a data dir. */
+export function cacheDirOf(dataDir: string): string {
+  return `${dataDir}/cache/gemini`;
+}
+
+/** Builds the Stage 4 runner for `run`, or null when `--no-llm`. */
+export function stage4From(
+  flags: ParsedFlags,
+  file: ConfigFile,
+  dataDir: string,
+  ctx: CommandContext,
+): { runner: Stage4Runner | null; access: GeminiAccess } {
+  const config = correctionConfigFrom(flags, file, ctx);
+  if (flags["no-llm"]) return { runner: null, access: { kind: "none", source: null, endpoint: null } };
+  const { client, access } = geminiClientFrom(flags, config, ctx);
+  const runner = createStage4Runner({
+    client,
+    cache: createDiskCache(cacheDirOf(dataDir), { clock: ctx.clock }),
+    config,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    dryRun: flags["dry-run"] === true,
+  });
+  return { runner, access };
+}

@@ -1,0 +1,115 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { startMocks } from "../../mocks/mod.ts";
+import { denoFileSystem } from "../io/file_system.ts";
+import { parseCorrectionConfig } from "../llm/config.ts";
+import { createDiskCache } from "../llm/disk_cache.ts";
+import { createGeminiClient } from "../llm/gemini_client.ts";
+import { DuckDbSink, openDuckDbSink } from "../sinks/duckdb.ts";
+import { jsonl, userPrompt } from "../testing/records.ts";
+import { writeTree } from "../testing/write_tree.ts";
+import { runPipeline } from "./run_pipeline.ts";
+import { createStage4Runner } from "./stage4_runner.ts";
+
+const fs = denoFileSystem();
+const TEXTS = [
+  "fix teh loader",
+  "yes",
+  "recieve the invoice and seperate the lines",
+  "yes",
+  "<command-name>/clear</command-name>",
+  "untill it works",
+  "wich test fails?",
+  "add a retry becuase it times out",
+];
+
+function tree(texts: string[], prefix = "p") {
+  const records = texts.map((text, i) =>
+    userPrompt(text, {
+      uuid: `${prefix}${i}`,
+      timestamp: `2026-05-02T09:00:${String(i).padStart(2, "0")}.000Z`,
+    })
+  );
+  return { "projects/-home-a/s1.jsonl": jsonl(records) };
+}
+
+async function runOnce(dataDir: string, sources: string[]) {
+  const config = parseCorrectionConfig({ batchSize: 3, workers: 2, maxRetries: 0 });
+  const stage4 = createStage4Runner({
+    client: createGeminiClient({ apiKey: "test-key", model: config.model, timeoutMs: 5_000 }),
+    cache: createDiskCache(`${dataDir}/cache/gemini`),
+    config,
+  });
+  return await runPipeline({
+    sources,
+    dataDir,
+    fs,
+    openSink: () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`),
+    stage4,
+  });
+}
+
+Deno.test("runPipeline() merges Stage 4 corrections into messages and a rerun makes no call", async () => {
+  using mocks = startMocks({ gemini: {} });
+  await using t = await writeTree(tree(TEXTS));
+  const dataDir = t.join("data");
+  const first = await runOnce(dataDir, [t.join("projects")]);
+  // 7 typed prompts (the slash command is its own kind): 1 repeated "yes" → 6 distinct → 2 batches of 3.
+  assertEquals(mocks.gemini.calls.length, 2);
+  assertEquals(first.reconciliation.prompts.total, 7);
+  assertEquals(first.reconciliation.prompts.balanced, true);
+  await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+  const rows = await db.query(
+    "SELECT text, corrected_text, correction_status FROM messages WHERE kind = 'human_prompt' ORDER BY timestamp",
+  );
+  assertEquals(rows[0], {
+    text: "fix teh loader",
+    corrected_text: "fix the loader",
+    correction_status: "corrected",
+  });
+  assertEquals(rows[1], { text: "yes", corrected_text: "yes", correction_status: "unchanged" });
+  db.close();
+
+  // New prompts appended: only they are read; the repeated one comes from the cache.
+  await Deno.writeTextFile(
+    t.join("projects/-home-a/s1.jsonl"),
+    jsonl([userPrompt("fix teh loader", { uuid: "q1" }), userPrompt("definately", { uuid: "q2" })]),
+    { append: true },
+  );
+  mocks.gemini.reset();
+  const second = await runOnce(dataDir, [t.join("projects")]);
+  assertEquals(mocks.gemini.calls.length, 1);
+  assertEquals([second.reconciliation.prompts.total, second.reconciliation.prompts.cacheHits], [2, 1]);
+});
+
+Deno.test("runPipeline() stops on a per-day quota, keeps what finished, and the next run resumes", async () => {
+  using mocks = startMocks({ gemini: { quotas: { rpd: 1 } } });
+  await using t = await writeTree(tree(TEXTS));
+  const dataDir = t.join("data");
+  const first = await runOnce(dataDir, [t.join("projects")]);
+  assertEquals(first.status, "stopped_daily_quota");
+  assertEquals(first.stage4?.stopped, "daily_quota");
+  const statuses = first.stage4?.details.statuses as Record<string, number>;
+  assert(statuses.pending > 0);
+  assertEquals(first.reconciliation.prompts.balanced, true);
+  {
+    await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+    const [counts] = await db.query(
+      `SELECT COUNT(*) FILTER (WHERE correction_status = 'pending') AS pending,
+              COUNT(*) FILTER (WHERE correction_status IN ('corrected', 'unchanged')) AS done
+       FROM messages WHERE kind = 'human_prompt'`,
+    );
+    assert(Number(counts.pending) > 0 && Number(counts.done) > 0);
+  }
+  // The quota resets: the next run reads no new line but corrects the carried-over prompts.
+  mocks.gemini.configure({ quotas: {} });
+  mocks.gemini.reset();
+  const second = await runOnce(dataDir, [t.join("projects")]);
+  assertEquals(second.status, "completed");
+  assertEquals(second.reconciliation.lines.read, 0);
+  assertEquals(second.reconciliation.prompts.carriedOver, statuses.pending);
+  await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+  const [after] = await db.query(
+    "SELECT COUNT(*) FILTER (WHERE correction_status = 'pending') AS pending, COUNT(*) AS n FROM messages",
+  );
+  assertEquals(after, { pending: "0", n: "8" });
+});
