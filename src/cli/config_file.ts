@@ -26,7 +26,8 @@ export async function readConfigFile(explicit: string | undefined, dataDir: stri
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    if (!explicit && error instanceof Deno.errors.NotFound) return {};
+    const absent = error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
+    if (!explicit && absent) return {};
     throw new ConfigError(`Cannot read the config file ${path}: ${(error as Error).message}`, {
       cause: error,
     });

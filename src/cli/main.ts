@@ -12,6 +12,8 @@ import { consoleOutput } from "./logger.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { discoverCommand } from "./commands/discover.ts";
 import { runCommand } from "./commands/run.ts";
+import { cacheCommand } from "./commands/cache.ts";
+import { doctorCommand } from "./commands/doctor.ts";
 
 /** ccpipe's version, from deno.json. */
 export const VERSION: string = denoConfig.version;
@@ -33,6 +35,11 @@ export const Commands: Record<string, Command> = {
     description: "Run everything over the bundled 100-message fixture (no account needed)",
     run: demoCommand,
   },
+  doctor: {
+    description: "Check credentials, model, data dir and cache, without printing secrets",
+    run: doctorCommand,
+  },
+  cache: { description: "Show, prune or clear the Stage 4 answer cache", run: cacheCommand },
 };
 
 function topHelp(): string {
