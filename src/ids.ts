@@ -38,3 +38,37 @@ export function createRunId(now: Date): string {
   const random = crypto.getRandomValues(new Uint16Array(1))[0].toString(16).padStart(4, "0");
   return `${stamp}-${random}`;
 }
+
+/**
+ * A fast, non-cryptographic 64-bit fingerprint of a string as two unsigned 32-bit lanes (FNV-1a and
+ * a murmur-style mix over UTF-16 code units). Never returns a first lane of 0 (used as "empty").
+ *
+ * @param value The string.
+ * @returns Two 32-bit lanes.
+ */
+export function fingerprint(value: string): [number, number] {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ value.length;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  return [(h1 >>> 0) || 1, h2 >>> 0];
+}
+
+/**
+ * A 16-hex-character id from {@linkcode fingerprint}: stable across runs and platforms, cheap
+ * enough for every record (sha256 through `node:crypto` costs ~10× more per call here).
+ *
+ * @example Stable
+ * ```ts
+ * import { fingerprintHex } from "./ids.ts";
+ * if (fingerprintHex("u1") !== fingerprintHex("u1") || fingerprintHex("u1").length !== 16) throw new Error();
+ * ```
+ */
+export function fingerprintHex(value: string): string {
+  const [a, b] = fingerprint(value);
+  return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
+}

@@ -40,7 +40,9 @@ const json = () => z.unknown().meta({ column: "json" });
 /** One row per unique conversation record (uuid-bearing line). */
 export const messageRowSchema = z.object({
   uuid: z.string().min(1),
-  message_key: z.string().meta({ description: "sha256-derived id of the uuid, stable across runs" }),
+  message_key: z.string().meta({
+    description: "64-bit fingerprint of the uuid (16 hex), stable across runs",
+  }),
   parent_uuid: z.string().nullable(),
   logical_parent_uuid: z.string().nullable(),
   session_id: z.string(),

@@ -9,14 +9,27 @@ export function sessionIdOf(raw: RawRecord, env: { sessionId?: string | null }):
   return name.endsWith(".jsonl") ? name.slice(0, -".jsonl".length) : name;
 }
 
+// A run sees few distinct working directories: hash each once.
+const projectIds = new Map<string, string>();
+
 /** Project id: a short stable hash of the record's `cwd` (the encoded folder name is lossy). */
 export function projectIdOf(cwd: string | null | undefined): string {
-  return stableId(["project", cwd ?? "(unknown)"], 12);
+  const key = cwd ?? "(unknown)";
+  let id = projectIds.get(key);
+  if (id === undefined) {
+    id = stableId(["project", key], 12);
+    if (projectIds.size < 10_000) projectIds.set(key, id);
+  }
+  return id;
 }
+
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** A timestamp as ISO-8601 UTC, or null when absent or unparsable. */
 export function isoTimestamp(value: unknown): string | null {
   if (typeof value !== "string") return null;
+  // Claude Code writes canonical UTC with milliseconds: skip the parse/format round trip.
+  if (CANONICAL_UTC.test(value)) return value;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { stableId } from "../ids.ts";
+import { fingerprintHex } from "../ids.ts";
 import type { MessageRow, SessionRow } from "../schema/mod.ts";
 import type { CleanRecord, SessionMeta } from "./clean.ts";
 import { eventDateOf, projectIdOf, sessionIdOf } from "./_identity.ts";
@@ -85,7 +85,7 @@ export function toMessageRow(record: CleanRecord, options: IdentifyOptions): Mes
   const isPrompt = classified.kind === "human_prompt";
   return {
     uuid: env.uuid,
-    message_key: stableId(["message", env.uuid]),
+    message_key: fingerprintHex(env.uuid),
     parent_uuid: env.parentUuid ?? null,
     logical_parent_uuid: env.logicalParentUuid ?? null,
     session_id: sessionId,

@@ -6,21 +6,9 @@
  * @module
  */
 
-const EMPTY = 0;
+import { fingerprint } from "../ids.ts";
 
-function fingerprint(value: string): [number, number] {
-  // Two independent 32-bit FNV-1a lanes over UTF-16 code units.
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ value.length;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  // 0/0 marks an empty slot, so never produce it.
-  return [(h1 >>> 0) || 1, h2 >>> 0];
-}
+const EMPTY = 0;
 
 /** An open-addressing hash set of 64-bit fingerprints, serialisable to bytes. */
 export class FingerprintSet {
