@@ -9,7 +9,6 @@ import { denoFileSystem } from "../io/file_system.ts";
 import { systemClock } from "../ports.ts";
 import type { CommandContext } from "./context.ts";
 import { consoleOutput } from "./logger.ts";
-import { demoCommand } from "./commands/demo.ts";
 import { discoverCommand } from "./commands/discover.ts";
 import { runCommand } from "./commands/run.ts";
 import { cacheCommand } from "./commands/cache.ts";
@@ -33,7 +32,8 @@ export const Commands: Record<string, Command> = {
   },
   demo: {
     description: "Run everything over the bundled 100-message fixture (no account needed)",
-    run: demoCommand,
+    // Loaded on use: the demo pulls in MSW and the Gemini mock, which other commands never need.
+    run: async (args, ctx) => (await import("./commands/demo.ts")).demoCommand(args, ctx),
   },
   doctor: {
     description: "Check credentials, model, data dir and cache, without printing secrets",
