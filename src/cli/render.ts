@@ -5,6 +5,7 @@
  */
 import type { RunSummary } from "../pipeline/run_pipeline.ts";
 import type { DryRunEstimate } from "../llm/accounting.ts";
+import type { BigQueryPlan } from "../sinks/bigquery.ts";
 import type { Manifest } from "../stages/inventory.ts";
 
 function n(value: number): string {
@@ -107,4 +108,30 @@ export function renderManifest(manifest: Manifest, path: string | null): string[
     `fields: ${n(Object.keys(t.fields).length)} distinct key paths`,
     ...(path ? [`manifest: ${path}`] : []),
   ];
+}
+
+/** Renders what a BigQuery dry run would create, alter and load. */
+export function renderBigQueryPlan(plan: BigQueryPlan): string[] {
+  const out = [
+    `bigquery dry run (${plan.location}): ${
+      plan.inspected
+        ? "read the dataset's current state"
+        : `could not read the dataset (${plan.inspectError}); assuming nothing exists`
+    }`,
+  ];
+  if (plan.createDataset) out.push("  would create the dataset");
+  for (const t of plan.tables) {
+    const changes = [
+      t.action,
+      t.add.length ? `add columns ${t.add.join(", ")}` : "",
+      t.conflicts.length
+        ? `CONFLICTS: ${t.conflicts.map((c) => `${c.column} is ${c.existing}, needs ${c.wanted}`).join("; ")}`
+        : "",
+    ].filter((x) => x !== "").join(", ");
+    out.push(
+      `  ${t.table.padEnd(9)} ${changes}; load ${n(t.rows)} rows (${(t.bytes / 1024).toFixed(1)} KiB)`,
+    );
+  }
+  out.push(`  jobs: ${plan.loadJobs} load, ${plan.queryJobs} query; nothing was started`);
+  return out;
 }

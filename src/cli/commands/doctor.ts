@@ -8,6 +8,8 @@ import { type FlagSpecs, formatHelp, parseFlags } from "../args.ts";
 import { readConfigFile } from "../config_file.ts";
 import type { CommandContext } from "../context.ts";
 import { cacheDirOf, correctionConfigFrom, geminiClientFrom, llmFlags } from "../llm_args.ts";
+import { bigQueryConfigFrom, bigQueryFlags, bigQueryRequested } from "../bigquery_args.ts";
+import { bigQueryDoctor } from "../../sinks/bigquery_doctor.ts";
 import { dataDirFlags, ensureWritableDir, resolveDataDir } from "../shared_args.ts";
 
 /** One check's outcome. */
@@ -21,6 +23,7 @@ export interface DoctorCheck {
 export const doctorFlags: FlagSpecs = {
   ...dataDirFlags,
   ...llmFlags,
+  ...bigQueryFlags,
   json: { type: "boolean", help: "Print one JSON object" },
   help: { type: "boolean", short: "h", help: "Show this help" },
 };
@@ -28,7 +31,9 @@ export const doctorFlags: FlagSpecs = {
 const HELP = formatHelp(
   "ccpipe doctor [--data-dir DIR] [--model ID] [--gemini-endpoint URL] [--json]",
   "Checks the Gemini credentials (GEMINI_API_KEY, GOOGLE_API_KEY or Vertex AI settings) without\n" +
-    "printing them, that the configured model exists, and that the data dir and cache are writable.",
+    "printing them, that the configured model exists, and that the data dir and cache are writable.\n" +
+    "With BigQuery settings (--project/--dataset, environment or config file), also checks the\n" +
+    "application-default credentials, the project, the dataset and the tables' schemas.",
   doctorFlags,
 );
 
@@ -76,6 +81,14 @@ export async function doctorCommand(args: string[], ctx: CommandContext): Promis
     });
     const model = await client.checkModel();
     checks.push({ name: "gemini model", ok: model.exists, detail: `${config.model}: ${model.detail}` });
+  }
+  if (bigQueryRequested(flags, file, ctx)) {
+    try {
+      const report = await bigQueryDoctor({ config: bigQueryConfigFrom(flags, file, ctx) });
+      for (const c of report.checks) checks.push({ ...c, name: `bigquery ${c.name}` });
+    } catch (error) {
+      checks.push({ name: "bigquery config", ok: false, detail: (error as Error).message });
+    }
   }
   const ok = checks.every((c) => c.ok);
   if (flags.json) ctx.output.out(JSON.stringify({ ok, checks }));

@@ -10,9 +10,14 @@ import type { Sink } from "../../sinks/sink.ts";
 import { type FlagSpecs, formatHelp, intFlag, type ParsedFlags, parseFlags } from "../args.ts";
 import type { CommandContext } from "../context.ts";
 import { terminalProgress } from "../progress.ts";
-import { renderRunSummary } from "../render.ts";
+import { renderBigQueryPlan, renderRunSummary } from "../render.ts";
 import { readConfigFile } from "../config_file.ts";
 import { llmFlags, stage4From } from "../llm_args.ts";
+import { bigQueryConfigFrom, bigQueryFlags } from "../bigquery_args.ts";
+import type { ConfigFile } from "../config_file.ts";
+import { createBigQuerySink, planBigQueryLoad } from "../../sinks/bigquery.ts";
+import type { BigQueryConfig } from "../../sinks/bigquery_config.ts";
+import { statePaths } from "../../state/state_store.ts";
 import {
   dataDirFlags,
   ensureWritableDir,
@@ -22,7 +27,7 @@ import {
 } from "../shared_args.ts";
 
 /** The sinks `--sink` accepts. */
-export const SinkNames = ["duckdb", "none"] as const;
+export const SinkNames = ["duckdb", "bigquery", "none"] as const;
 
 /** Flags of `ccpipe run`. */
 export const runFlags: FlagSpecs = {
@@ -42,24 +47,57 @@ export const runFlags: FlagSpecs = {
     type: "boolean",
     help: "Report what would be loaded and sent, without loading or calling anything",
   },
+  ...bigQueryFlags,
   ...llmFlags,
 };
 
 const HELP = formatHelp(
-  "ccpipe run [--source DIR]... [--data-dir DIR] [--sink duckdb|none] [--until-stage N] [--dry-run] [--json]",
+  "ccpipe run [--source DIR]... [--data-dir DIR] [--sink duckdb|bigquery|none] [--until-stage N] [--dry-run] [--json]",
   "Runs Claude Code transcripts through discover, extract, clean, identify and correct, and loads the\n" +
     "messages, usage, sessions, rejects and runs tables. Only bytes appended since the last run are read.",
   runFlags,
 );
 
-/** Resolves the sink opener for `--sink`. */
-export function sinkOpener(flags: ParsedFlags, dataDir: string): ((runId: string) => Promise<Sink>) | null {
+/** The sink chosen by `--sink`, ready to open per run. */
+export interface SinkChoice {
+  name: typeof SinkNames[number];
+  open: ((runId: string) => Promise<Sink>) | null;
+  bigquery: BigQueryConfig | null;
+}
+
+/**
+ * Resolves `--sink` (default duckdb) and its settings.
+ *
+ * @throws {UsageError} For an unknown sink name.
+ * @throws {ConfigError} For missing or invalid BigQuery settings.
+ */
+export function sinkChoice(
+  flags: ParsedFlags,
+  dataDir: string,
+  file: ConfigFile,
+  ctx: CommandContext,
+): SinkChoice {
   const name = (flags.sink as string | undefined) ?? "duckdb";
   if (!(SinkNames as readonly string[]).includes(name)) {
     throw new UsageError(`--sink must be one of ${SinkNames.join(", ")}: got '${name}'`);
   }
-  if (name === "none") return null;
-  return () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`);
+  if (name === "none") return { name, open: null, bigquery: null };
+  if (name === "bigquery") {
+    const config = bigQueryConfigFrom(flags, file, ctx);
+    const open = (runId: string) =>
+      Promise.resolve(
+        createBigQuerySink({
+          config,
+          runId,
+          stateDir: statePaths(dataDir).dir,
+          clock: ctx.clock,
+          signal: ctx.signal,
+          log: flags.json ? undefined : (line) => ctx.output.err(`bigquery: ${line}`),
+        }),
+      );
+    return { name, open, bigquery: config };
+  }
+  return { name: "duckdb", open: () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`), bigquery: null };
 }
 
 /** Prints a summary as text or JSON. */
@@ -87,15 +125,15 @@ export async function runCommand(args: string[], ctx: CommandContext): Promise<n
   const untilStage = intFlag(flags, "until-stage", { min: 0, max: 4 }) ?? 4;
   const sources = resolveSources(flags, ctx);
   const dataDir = resolveDataDir(flags, ctx);
-  const openSink = sinkOpener(flags, dataDir);
   await ensureWritableDir(dataDir);
   const file = await readConfigFile(flags.config as string | undefined, dataDir);
+  const sink = sinkChoice(flags, dataDir, file, ctx);
   const { runner, access } = stage4From(flags, file, dataDir, ctx);
   const summary = await runPipeline({
     sources,
     dataDir,
     fs: ctx.fs,
-    openSink,
+    openSink: sink.open,
     untilStage,
     clock: ctx.clock,
     progress: terminalProgress(ctx.output),
@@ -103,7 +141,17 @@ export async function runCommand(args: string[], ctx: CommandContext): Promise<n
     dryRun: flags["dry-run"] === true,
     stage4: runner,
   });
-  printSummary(summary, flags, ctx);
+  if (flags["dry-run"] && sink.bigquery) {
+    const plan = await planBigQueryLoad({ config: sink.bigquery, staged: summary.staged, clock: ctx.clock });
+    if (flags.json) {
+      ctx.output.out(JSON.stringify({ ...summary, bigqueryPlan: plan }));
+    } else {
+      printSummary(summary, flags, ctx);
+      for (const line of renderBigQueryPlan(plan)) ctx.output.out(line);
+    }
+  } else {
+    printSummary(summary, flags, ctx);
+  }
   const prompts = summary.reconciliation.prompts.total;
   if (
     !flags.json && untilStage >= 4 && access.kind === "none" && !flags["no-llm"] && !flags["dry-run"] &&
