@@ -1,0 +1,217 @@
+/**
+ * The SQL the BigQuery sink runs: the MERGE from a staging table into its target, the `sessions`
+ * aggregate refresh and row counts. Identifiers are validated and backticked; values travel as
+ * named query parameters, never spliced into the text.
+ *
+ * @module
+ */
+import type { TableDef } from "../schema/tables.ts";
+
+/** A fully qualified table. */
+export interface TableRef {
+  project: string;
+  dataset: string;
+  table: string;
+}
+
+/** A statement with its named parameters (`@name` in the text). */
+export interface Statement {
+  query: string;
+  params?: Record<string, string | number | boolean>;
+}
+
+const projectPattern = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const namePattern = /^[A-Za-z_][A-Za-z0-9_]{0,299}$/;
+const datasetPattern = /^[A-Za-z0-9_]{1,1024}$/;
+const tablePattern = /^[A-Za-z0-9_]{1,1024}$/;
+
+/**
+ * Checks a column or parameter name and returns it unchanged.
+ *
+ * @param name The identifier.
+ * @returns `name`.
+ * @throws {TypeError} When `name` is not a plain SQL identifier (letters, digits, underscores).
+ */
+export function checkIdentifier(name: string): string {
+  if (!namePattern.test(name)) {
+    throw new TypeError(
+      `Cannot use '${name}' in SQL as it must be a plain identifier: current value is ${name}`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Renders a table reference as one backticked path.
+ *
+ * @param ref The table.
+ * @returns `` `project.dataset.table` ``.
+ * @throws {TypeError} When a part is not a valid project, dataset or table id.
+ *
+ * @example
+ * ```ts
+ * import { quoteTable } from "./bigquery_sql.ts";
+ * if (quoteTable({ project: "my-project", dataset: "d", table: "t" }) !== "`my-project.d.t`") throw new Error();
+ * ```
+ */
+export function quoteTable(ref: TableRef): string {
+  if (!projectPattern.test(ref.project)) {
+    throw new TypeError(`Cannot use project '${ref.project}' in SQL as it must be a project id`);
+  }
+  if (!datasetPattern.test(ref.dataset)) {
+    throw new TypeError(`Cannot use dataset '${ref.dataset}' in SQL as it must be a dataset id`);
+  }
+  if (!tablePattern.test(ref.table)) {
+    throw new TypeError(`Cannot use table '${ref.table}' in SQL as it must be a table id`);
+  }
+  return `\`${ref.project}.${ref.dataset}.${ref.table}\``;
+}
+
+/**
+ * Names the staging table of one table in one run; the same run id always gives the same name, so
+ * a resumed run finds (and overwrites) what an interrupted one left.
+ *
+ * @param table The target table name.
+ * @param runId The run id.
+ * @returns `_stg_<table>_<runId>`, with characters a table id cannot hold replaced by `_`.
+ * @throws {TypeError} When the table name is not an identifier or the run id is empty.
+ */
+export function stagingTableName(table: string, runId: string): string {
+  checkIdentifier(table);
+  if (runId.length === 0) {
+    throw new TypeError("Cannot name a staging table as 'runId' must not be empty: current value is ''");
+  }
+  return `_stg_${table}_${runId.replace(/[^A-Za-z0-9_]/g, "_")}`.slice(0, 1024);
+}
+
+/**
+ * Builds the MERGE that upserts a staging table into its target on the natural key, following the
+ * table's merge rules: `prefer_new_non_null` keeps the old value over a NULL, the sticky group keeps
+ * all its old values when the new guard is NULL and the old one is not, and `replaceWhenGreater`
+ * updates a matched row only when the new value is greater. Key columns are never updated.
+ *
+ * @param def The table definition.
+ * @param refs The target and staging tables.
+ * @returns One MERGE statement (it takes no parameters: everything it moves comes from the staging table).
+ * @throws {TypeError} When an identifier is invalid or a rule names an unknown column.
+ */
+export function mergeStatement(def: TableDef, refs: { target: TableRef; staging: TableRef }): Statement {
+  const columns = def.columns.map((column) => checkIdentifier(column.name));
+  const known = new Set(columns);
+  const mentioned = [
+    ...def.key,
+    ...Object.keys(def.mergeRules ?? {}),
+    ...(def.stickyGroup ? [def.stickyGroup.guard, ...def.stickyGroup.columns] : []),
+    ...(def.replaceWhenGreater ? [def.replaceWhenGreater] : []),
+  ];
+  for (const name of mentioned) {
+    if (!known.has(name)) {
+      throw new TypeError(
+        `Cannot build the MERGE of '${def.name}' as it names an unknown column: current value is ${name}`,
+      );
+    }
+  }
+  if (def.key.length === 0) {
+    throw new TypeError(
+      `Cannot build the MERGE of '${def.name}' as 'key' must list at least one column: current value is []`,
+    );
+  }
+  const keys = new Set(def.key);
+  const sticky = new Set(def.stickyGroup?.columns ?? []);
+  const guard = def.stickyGroup?.guard;
+  const set = columns.filter((name) => !keys.has(name)).map((name) => {
+    if (guard && sticky.has(name)) {
+      return `${name} = IF(S.${guard} IS NULL AND T.${guard} IS NOT NULL, T.${name}, S.${name})`;
+    }
+    if (def.mergeRules?.[name] === "prefer_new_non_null") return `${name} = COALESCE(S.${name}, T.${name})`;
+    return `${name} = S.${name}`;
+  });
+  const on = def.key.map((name) => `T.${name} = S.${name}`).join(" AND ");
+  const when = def.replaceWhenGreater ? ` AND S.${def.replaceWhenGreater} > T.${def.replaceWhenGreater}` : "";
+  const lines = [
+    `MERGE ${quoteTable(refs.target)} T USING ${quoteTable(refs.staging)} S ON ${on}`,
+    ...(set.length ? [`WHEN MATCHED${when} THEN UPDATE SET ${set.join(", ")}`] : []),
+    `WHEN NOT MATCHED THEN INSERT (${columns.join(", ")}) VALUES (${
+      columns.map((name) => `S.${name}`).join(", ")
+    })`,
+  ];
+  return { query: lines.join("\n") };
+}
+
+/** The `sessions` columns the refresh recomputes from `messages`. */
+export const SessionAggregateColumns = [
+  "first_timestamp",
+  "last_timestamp",
+  "event_date",
+  "message_count",
+  "human_prompt_count",
+  "assistant_count",
+  "tool_use_count",
+] as const;
+
+/**
+ * Builds the MERGE that recomputes the `sessions` aggregates from `messages` for the session ids in
+ * a staging table (see `sink.ts`), so reruns and incremental runs keep exact counts.
+ *
+ * @param refs The `sessions` target, the `messages` table and the `sessions` staging table.
+ * @returns One MERGE statement.
+ * @throws {TypeError} When an identifier is invalid.
+ */
+export function sessionsRefreshStatement(
+  refs: { sessions: TableRef; messages: TableRef; staging: TableRef },
+): Statement {
+  const select = [
+    "SELECT session_id, MIN(timestamp) AS first_timestamp, MAX(timestamp) AS last_timestamp,",
+    "DATE(MIN(timestamp)) AS event_date, COUNT(*) AS message_count,",
+    "COUNTIF(kind = 'human_prompt') AS human_prompt_count, COUNTIF(type = 'assistant') AS assistant_count,",
+    "SUM(ARRAY_LENGTH(tool_names)) AS tool_use_count",
+    `FROM ${quoteTable(refs.messages)}`,
+    `WHERE session_id IN (SELECT session_id FROM ${quoteTable(refs.staging)})`,
+    "GROUP BY session_id",
+  ].join(" ");
+  const set = SessionAggregateColumns.map((name) => `${name} = S.${name}`).join(", ");
+  return {
+    query: [
+      `MERGE ${quoteTable(refs.sessions)} T USING (${select}) S ON T.session_id = S.session_id`,
+      `WHEN MATCHED THEN UPDATE SET ${set}`,
+    ].join("\n"),
+  };
+}
+
+/**
+ * Builds a row count, optionally of the rows where one column equals a value (passed as a parameter).
+ *
+ * @param ref The table.
+ * @param where An optional `{ column, value }` filter.
+ * @returns `SELECT COUNT(*) AS n FROM ...`, with `@value` bound when filtered.
+ * @throws {TypeError} When an identifier is invalid.
+ *
+ * @example
+ * ```ts
+ * import { countStatement } from "./bigquery_sql.ts";
+ * const s = countStatement({ project: "my-project", dataset: "d", table: "runs" }, { column: "run_id", value: "r1" });
+ * if (s.params?.value !== "r1" || !s.query.endsWith("WHERE run_id = @value")) throw new Error();
+ * ```
+ */
+export function countStatement(
+  ref: TableRef,
+  where?: { column: string; value: string | number | boolean },
+): Statement {
+  const query = `SELECT COUNT(*) AS n FROM ${quoteTable(ref)}`;
+  if (!where) return { query };
+  return {
+    query: `${query} WHERE ${checkIdentifier(where.column)} = @value`,
+    params: { value: where.value },
+  };
+}
+
+/**
+ * Builds a `DROP TABLE IF EXISTS`.
+ *
+ * @param ref The table.
+ * @returns The statement.
+ * @throws {TypeError} When an identifier is invalid.
+ */
+export function dropTableStatement(ref: TableRef): Statement {
+  return { query: `DROP TABLE IF EXISTS ${quoteTable(ref)}` };
+}

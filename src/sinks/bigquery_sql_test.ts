@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { Tables } from "../schema/tables.ts";
+import {
+  checkIdentifier,
+  countStatement,
+  dropTableStatement,
+  mergeStatement,
+  quoteTable,
+  sessionsRefreshStatement,
+  stagingTableName,
+} from "./bigquery_sql.ts";
+
+const ref = (table: string) => ({ project: "test-project", dataset: "ccpipe", table });
+
+Deno.test("quoteTable() backticks a valid path and refuses injection", () => {
+  assert.equal(quoteTable(ref("messages")), "`test-project.ccpipe.messages`");
+  assert.equal(
+    quoteTable({ project: "example.com:my-proj", dataset: "d", table: "t" }),
+    "`example.com:my-proj.d.t`",
+  );
+  for (
+    const bad of [ref("m`; DROP TABLE x"), { ...ref("t"), dataset: "a.b" }, { ...ref("t"), project: "P" }]
+  ) {
+    assert.throws(() => quoteTable(bad), TypeError);
+  }
+  assert.throws(() => checkIdentifier("a b"), TypeError);
+  assert.equal(checkIdentifier("_ok1"), "_ok1");
+});
+
+Deno.test("stagingTableName() is deterministic per run and table", () => {
+  assert.equal(stagingTableName("messages", "r1"), "_stg_messages_r1");
+  assert.equal(
+    stagingTableName("usage", "2026-08-10T12:00:00Z-ab12"),
+    "_stg_usage_2026_08_10T12_00_00Z_ab12",
+  );
+  assert.equal(stagingTableName("usage", "x"), stagingTableName("usage", "x"));
+  assert.throws(() => stagingTableName("usage", ""), TypeError);
+});
+
+Deno.test("mergeStatement() upserts messages on uuid and keeps the correction group sticky", () => {
+  const { query, params } = mergeStatement(Tables.messages, {
+    target: ref("messages"),
+    staging: ref("_stg_messages_r1"),
+  });
+  assert.equal(params, undefined);
+  const lines = query.split("\n");
+  assert.equal(
+    lines[0],
+    "MERGE `test-project.ccpipe.messages` T USING `test-project.ccpipe._stg_messages_r1` S ON T.uuid = S.uuid",
+  );
+  assert.match(lines[1], /^WHEN MATCHED THEN UPDATE SET /);
+  assert.doesNotMatch(lines[1], /(SET |, )uuid = S\.uuid/);
+  for (const column of ["corrected_text", "correction_status", "correction_model"]) {
+    assert.ok(
+      lines[1].includes(
+        `${column} = IF(S.corrected_text IS NULL AND T.corrected_text IS NOT NULL, T.${column}, S.${column})`,
+      ),
+      column,
+    );
+  }
+  assert.ok(lines[1].includes("text = S.text"));
+  const columns = Tables.messages.columns.map((c) => c.name);
+  assert.equal(
+    lines[2],
+    `WHEN NOT MATCHED THEN INSERT (${columns.join(", ")}) VALUES (${
+      columns.map((c) => `S.${c}`).join(", ")
+    })`,
+  );
+});
+
+Deno.test("mergeStatement() updates usage only when total_tokens grows", () => {
+  const { query } = mergeStatement(Tables.usage, { target: ref("usage"), staging: ref("_stg_usage_r1") });
+  assert.match(query, /\nWHEN MATCHED AND S\.total_tokens > T\.total_tokens THEN UPDATE SET /);
+  assert.match(query, / ON T\.usage_key = S\.usage_key\n/);
+});
+
+Deno.test("mergeStatement() keeps old session metadata over a NULL", () => {
+  const { query } = mergeStatement(Tables.sessions, {
+    target: ref("sessions"),
+    staging: ref("_stg_sessions_r1"),
+  });
+  for (const column of ["project", "title", "summary", "git_branch", "cc_version"]) {
+    assert.ok(query.includes(`${column} = COALESCE(S.${column}, T.${column})`), column);
+  }
+  assert.ok(query.includes("message_count = S.message_count"));
+});
+
+Deno.test("mergeStatement() refuses rules naming unknown columns", () => {
+  assert.throws(
+    () =>
+      mergeStatement({ ...Tables.usage, replaceWhenGreater: "nope" }, {
+        target: ref("usage"),
+        staging: ref("s"),
+      }),
+    (e: unknown) => e instanceof TypeError && e.message.includes("nope"),
+  );
+  assert.throws(
+    () => mergeStatement({ ...Tables.usage, key: [] }, { target: ref("usage"), staging: ref("s") }),
+    TypeError,
+  );
+});
+
+Deno.test("sessionsRefreshStatement() recomputes the aggregates from messages for the staged sessions", () => {
+  const { query } = sessionsRefreshStatement({
+    sessions: ref("sessions"),
+    messages: ref("messages"),
+    staging: ref("_stg_sessions_r1"),
+  });
+  assert.equal(
+    query,
+    "MERGE `test-project.ccpipe.sessions` T USING (SELECT session_id, MIN(timestamp) AS first_timestamp, " +
+      "MAX(timestamp) AS last_timestamp, DATE(MIN(timestamp)) AS event_date, COUNT(*) AS message_count, " +
+      "COUNTIF(kind = 'human_prompt') AS human_prompt_count, COUNTIF(type = 'assistant') AS assistant_count, " +
+      "SUM(ARRAY_LENGTH(tool_names)) AS tool_use_count FROM `test-project.ccpipe.messages` " +
+      "WHERE session_id IN (SELECT session_id FROM `test-project.ccpipe._stg_sessions_r1`) GROUP BY session_id) S " +
+      "ON T.session_id = S.session_id\n" +
+      "WHEN MATCHED THEN UPDATE SET first_timestamp = S.first_timestamp, last_timestamp = S.last_timestamp, " +
+      "event_date = S.event_date, message_count = S.message_count, human_prompt_count = S.human_prompt_count, " +
+      "assistant_count = S.assistant_count, tool_use_count = S.tool_use_count",
+  );
+});
+
+Deno.test("countStatement() binds the filter value as a parameter", () => {
+  assert.deepEqual(countStatement(ref("runs")), {
+    query: "SELECT COUNT(*) AS n FROM `test-project.ccpipe.runs`",
+  });
+  const filtered = countStatement(ref("runs"), { column: "run_id", value: "x' OR '1'='1" });
+  assert.equal(filtered.query, "SELECT COUNT(*) AS n FROM `test-project.ccpipe.runs` WHERE run_id = @value");
+  assert.deepEqual(filtered.params, { value: "x' OR '1'='1" });
+  assert.throws(() => countStatement(ref("runs"), { column: "run_id = 1 --", value: 1 }), TypeError);
+  assert.equal(
+    dropTableStatement(ref("_stg_runs_r1")).query,
+    "DROP TABLE IF EXISTS `test-project.ccpipe._stg_runs_r1`",
+  );
+});
