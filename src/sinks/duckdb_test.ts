@@ -3,69 +3,16 @@ import { SinkError } from "../errors.ts";
 import type { MessageRow, UsageRow } from "../schema/mod.ts";
 import { NdjsonWriter } from "../pipeline/staging.ts";
 import { writeTree } from "../testing/write_tree.ts";
+import { messageRow, usageRow } from "../testing/rows.ts";
 import { duckdbCreateTable, DuckDbSink } from "./duckdb.ts";
 import { Tables } from "../schema/mod.ts";
 
 function message(uuid: string, fields: Partial<MessageRow> = {}): MessageRow {
-  return {
-    uuid,
-    message_key: `k-${uuid}`,
-    parent_uuid: null,
-    logical_parent_uuid: null,
-    session_id: "s1",
-    project_id: "p1",
-    project: "/home/a",
-    turn: 1,
-    timestamp: "2026-05-02T09:00:00.000Z",
-    event_date: "2026-05-02",
-    type: "user",
-    subtype: null,
-    kind: "human_prompt",
-    role: "user",
-    model: null,
-    api_message_id: null,
-    request_id: null,
-    text: "fix teh bug",
-    tool_names: [],
-    is_sidechain: false,
-    is_meta: false,
-    is_compact_summary: false,
-    agent_id: null,
-    git_branch: "main",
-    cc_version: "2.1.0",
-    source_file: "/x.jsonl",
-    source_line: 1,
-    source_offset: 0,
-    run_id: "r1",
-    corrected_text: null,
-    correction_status: "skipped_no_llm",
-    correction_model: null,
-    extra: { blockTypes: ["text"] },
-    ...fields,
-  };
+  return messageRow(0, "r1", { uuid, ...fields });
 }
 
 function usage(key: string, output: number): UsageRow {
-  return {
-    usage_key: key,
-    api_message_id: key,
-    request_id: null,
-    session_id: "s1",
-    project_id: "p1",
-    model: "claude-sonnet-4-5",
-    timestamp: "2026-05-02T09:00:00.000Z",
-    event_date: "2026-05-02",
-    input_tokens: 1,
-    output_tokens: output,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    total_tokens: 1 + output,
-    service_tier: null,
-    speed: null,
-    is_sidechain: false,
-    source_uuid: "a1",
-    run_id: "r1",
-  };
+  return usageRow(0, "r1", { usage_key: key, output_tokens: output, total_tokens: 15 + output });
 }
 
 async function stage(dir: string, table: "messages" | "usage", rows: unknown[]) {
@@ -87,8 +34,8 @@ Deno.test("DuckDbSink.load() upserts on the key: loading twice changes no count"
     "SELECT uuid, tool_names, extra::VARCHAR AS extra, event_date::VARCHAR AS d FROM messages ORDER BY uuid",
   );
   assertEquals(rows.map((r) => [r.uuid, r.tool_names, r.extra, r.d]), [
-    ["u1", [], '{"blockTypes":["text"]}', "2026-05-02"],
-    ["u2", [], '{"blockTypes":["text"]}', "2026-05-02"],
+    ["u1", [], '{"note":"n0"}', "2026-08-10"],
+    ["u2", [], '{"note":"n0"}', "2026-08-10"],
   ]);
 });
 
