@@ -1,0 +1,56 @@
+/**
+ * The pipeline as the harness runs it: Stages 0–4 with the Gemini client pointed at the served mock,
+ * a disk cache, and any sink.
+ *
+ * @module
+ */
+import { denoFileSystem } from "../src/io/file_system.ts";
+import { parseCorrectionConfig } from "../src/llm/config.ts";
+import { createDiskCache } from "../src/llm/disk_cache.ts";
+import { createGeminiClient } from "../src/llm/gemini_client.ts";
+import { runPipeline, type RunSummary } from "../src/pipeline/run_pipeline.ts";
+import { createStage4Runner } from "../src/pipeline/stage4_runner.ts";
+import type { Sink } from "../src/sinks/sink.ts";
+import { MODEL } from "./_stage4.ts";
+
+/** Options of {@linkcode runBenchPipeline}. */
+export interface BenchPipelineOptions {
+  sources: string[];
+  dataDir: string;
+  /** Opens the sink, or null to stage only. */
+  openSink: ((runId: string) => Promise<Sink>) | null;
+  /** Gemini endpoint (the served mock); omit to run without Stage 4. */
+  endpoint?: string;
+  /** The correction cache's folder. @default `${dataDir}/cache/gemini` */
+  cacheDir?: string;
+  /** Last stage. @default 4 */
+  untilStage?: number;
+  /** Stage 4 workers. @default 5 */
+  workers?: number;
+}
+
+/**
+ * Runs the pipeline once.
+ *
+ * @param options Sources, data dir, sink, Gemini endpoint, cache dir, last stage, workers.
+ * @returns The run's summary.
+ */
+export async function runBenchPipeline(options: BenchPipelineOptions): Promise<RunSummary> {
+  const { endpoint, dataDir, untilStage = 4, workers = 5 } = options;
+  const config = parseCorrectionConfig({ model: MODEL, workers, rpm: 1e9, tpm: 1e12 });
+  const stage4 = endpoint
+    ? createStage4Runner({
+      client: createGeminiClient({ apiKey: "bench-key", model: MODEL, endpoint, timeoutMs: 30_000 }),
+      cache: createDiskCache(options.cacheDir ?? `${dataDir}/cache/gemini`),
+      config,
+    })
+    : null;
+  return await runPipeline({
+    sources: options.sources,
+    dataDir,
+    fs: denoFileSystem(),
+    openSink: options.openSink,
+    untilStage,
+    stage4,
+  });
+}
