@@ -35,6 +35,11 @@ export interface RateLimiterOptions {
 export interface Permit extends Disposable {
   /** Marks the request finished (idempotent). */
   release(): void;
+  /**
+   * Gives the request's place in the window back: for a request the server refused without
+   * counting it (a 429), so the refusal does not cost a slot for a whole minute. Idempotent.
+   */
+  refund(): void;
 }
 
 /** The shared limiter. */
@@ -125,6 +130,9 @@ class SlidingRateLimiter implements RateLimiter {
   /** Starts of the last minute: parallel arrays, oldest first, from #head. */
   #at: number[] = [];
   #tokens: number[] = [];
+  /** Grant number of each entry, to find it again on refund. */
+  #ids: number[] = [];
+  #nextId = 0;
   #head = 0;
   #tokensInWindow = 0;
   #lastStart = -Infinity;
@@ -183,6 +191,7 @@ class SlidingRateLimiter implements RateLimiter {
     if (this.#head > 1024 && this.#head * 2 > this.#at.length) {
       this.#at = this.#at.slice(this.#head);
       this.#tokens = this.#tokens.slice(this.#head);
+      this.#ids = this.#ids.slice(this.#head);
       this.#head = 0;
     }
   }
@@ -233,17 +242,32 @@ class SlidingRateLimiter implements RateLimiter {
   }
 
   #grant(now: number, waiter: Waiter): void {
+    const id = this.#nextId++;
     this.#at.push(now);
     this.#tokens.push(waiter.tokens);
+    this.#ids.push(id);
     this.#tokensInWindow += waiter.tokens;
     this.#lastStart = now;
     this.#active++;
     let released = false;
+    let refunded = false;
     const release = () => {
       if (released) return;
       released = true;
       this.#active--;
     };
-    waiter.resolve({ release, [Symbol.dispose]: release });
+    const refund = () => {
+      if (refunded) return;
+      refunded = true;
+      // O(window) but only on a 429, which is rare by design.
+      const i = this.#ids.indexOf(id, this.#head);
+      if (i === -1) return; // already out of the window
+      this.#tokensInWindow -= this.#tokens[i]!;
+      this.#at.splice(i, 1);
+      this.#tokens.splice(i, 1);
+      this.#ids.splice(i, 1);
+      if (this.#queue.length > 0) this.#wake?.abort();
+    };
+    waiter.resolve({ release, refund, [Symbol.dispose]: release });
   }
 }

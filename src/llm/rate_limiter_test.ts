@@ -108,3 +108,21 @@ Deno.test("createRateLimiter() throws for invalid limits", () => {
     /Cannot create rate limiter as 'minGapMs' must be a non-negative number: current value is -5/,
   );
 });
+
+Deno.test("rateLimiter permit.refund() gives a refused request's slot back at once", async () => {
+  let now = 0;
+  const clock = { now: () => now, sleep: () => new Promise<void>(() => {}) };
+  const limiter = createRateLimiter({ rpm: 2, clock });
+  (await limiter.acquire(1)).release();
+  const refused = await limiter.acquire(1);
+  refused.refund();
+  refused.release();
+  now = 1;
+  // Without the refund the window would hold 2 starts and this would wait a minute.
+  const third = await Promise.race([
+    limiter.acquire(1),
+    new Promise((r) => setTimeout(() => r("waited"), 50)),
+  ]);
+  if (third === "waited") throw new Error("the refunded slot was not given back");
+  (third as { release(): void }).release();
+});

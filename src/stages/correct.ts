@@ -420,6 +420,8 @@ async function runBatch(batch: Unique[], ctx: BatchContext): Promise<BatchResult
       stats.latenciesMs.push(clock.now() - callStart);
       if (error instanceof RateLimitError) {
         stats.rateLimited429++;
+        // The server did not count a refused request: neither should the limiter's window.
+        permit.refund();
         if (error.isDaily) {
           ctx.stop("daily_quota");
           return all(PENDING);
