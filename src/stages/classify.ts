@@ -63,7 +63,8 @@ function classifyUser(env: Envelope): Classified {
     };
   }
   if (typeof content === "string") {
-    const kind: MessageKind = env.isMeta
+    // In a sidechain (subagent) the "user" turns are written by Claude (the Task prompt), not typed.
+    const kind: MessageKind = env.isMeta || env.isSidechain === true
       ? "meta"
       : startsWithAny(content, SLASH_PREFIXES)
       ? "slash_command"

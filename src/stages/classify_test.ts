@@ -68,3 +68,10 @@ Deno.test("classify() keeps unknown uuid-bearing types as other", () => {
   assertEquals(kindOf({ type: "progress", data: { type: "hook" } }).kind, "other");
   assertEquals(kindOf({ type: "system", subtype: "turn_duration", content: "3s" }).kind, "system");
 });
+
+Deno.test("classify() does not count a subagent's Task prompt as typed by a person", () => {
+  assertEquals(
+    kindOf({ type: "user", isSidechain: true, message: { content: "Find the failing tests" } }).kind,
+    "meta",
+  );
+});
