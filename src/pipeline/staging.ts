@@ -19,6 +19,7 @@ export class NdjsonWriter implements AsyncDisposable {
   #pendingChars = 0;
   #rows = 0;
   #bytes = 0;
+  #maxLineChars = 0;
   #closed = false;
 
   private constructor(path: string, file: Deno.FsFile) {
@@ -42,6 +43,7 @@ export class NdjsonWriter implements AsyncDisposable {
     const line = JSON.stringify(row) + "\n";
     this.#pending.push(line);
     this.#pendingChars += line.length;
+    if (line.length > this.#maxLineChars) this.#maxLineChars = line.length;
     this.#rows++;
     if (this.#pendingChars >= FLUSH_BYTES) await this.flush();
   }
@@ -64,7 +66,14 @@ export class NdjsonWriter implements AsyncDisposable {
       this.#file.close();
       this.#closed = true;
     }
-    return { table, path: this.path, rows: this.#rows, bytes: this.#bytes };
+    // A UTF-16 code unit encodes to at most 3 UTF-8 bytes.
+    return {
+      table,
+      path: this.path,
+      rows: this.#rows,
+      bytes: this.#bytes,
+      maxRowBytes: this.#maxLineChars * 3,
+    };
   }
 
   [Symbol.asyncDispose](): Promise<void> {

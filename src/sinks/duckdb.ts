@@ -63,6 +63,8 @@ function normaliseType(type: string): string {
 export interface DuckDbSinkOptions {
   /** Database file path, or `:memory:`. */
   path: string;
+  /** DuckDB worker threads. @default {2} */
+  threads?: number;
 }
 
 /** A DuckDB-backed {@linkcode Sink}. */
@@ -71,6 +73,7 @@ export class DuckDbSink implements Sink {
   readonly location: string;
   #instance: DuckDBInstance;
   #connection: DuckDBConnection;
+  #memoryLimitBytes = 256 * 1024 * 1024;
 
   private constructor(path: string, instance: DuckDBInstance, connection: DuckDBConnection) {
     this.location = path;
@@ -81,7 +84,14 @@ export class DuckDbSink implements Sink {
   /** Opens (creating if needed) the database file. @throws {SinkError} When it cannot be opened. */
   static async open(options: DuckDbSinkOptions): Promise<DuckDbSink> {
     try {
-      const instance = await DuckDBInstance.create(options.path);
+      // A CLI sharing the machine: bound DuckDB's memory (it spills to <db>.tmp beyond it; a load with a
+      // huge row raises the bound for itself) and threads, and let loads drop insertion order, which keeps
+      // large NDJSON reads streaming.
+      const instance = await DuckDBInstance.create(options.path, {
+        memory_limit: "256MB",
+        threads: String(options.threads ?? 2),
+        preserve_insertion_order: "false",
+      });
       const connection = await instance.connect();
       return new DuckDbSink(options.path, instance, connection);
     } catch (error) {
@@ -129,23 +139,27 @@ export class DuckDbSink implements Sink {
     const before = await this.#count(staged.table);
     if (staged.rows > 0) {
       const columns = table.columns.map((c) => `${quote(c.name)}: ${literal(duckdbType(c))}`).join(", ");
-      const staging = quote(`_stg_${staged.table}`);
-      await this.#run(
-        `CREATE OR REPLACE TEMP TABLE ${staging} AS SELECT * FROM read_json(${
-          literal(staged.path)
-        }, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 268435456)`,
-        `stage ${staged.table}`,
-      );
+      // DuckDB sizes its read buffer from this, so ask for what the longest row needs (16 MiB at least).
+      const maxObjectSize = Math.max(16 * 1024 * 1024, (staged.maxRowBytes ?? staged.bytes) + 1024);
+      // The reader holds about two such buffers per thread: make room when a row is huge.
+      const needed = 8 * maxObjectSize;
+      if (needed > this.#memoryLimitBytes) {
+        await this.#run(`SET memory_limit = '${Math.ceil(needed / 1048576)}MB'`, "raise memory_limit");
+        this.#memoryLimitBytes = needed;
+      }
+      // MERGE straight from the file: a staging table would hold every row in memory at once.
+      const source = `(SELECT * FROM read_json(${
+        literal(staged.path)
+      }, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${maxObjectSize}))`;
       await this.#run("BEGIN TRANSACTION", "begin");
       try {
-        await this.#run(buildMerge(table, quote(staged.table), staging, quote), `merge ${staged.table}`);
-        if (staged.table === "sessions") await this.#refreshSessions(staging);
+        await this.#run(buildMerge(table, quote(staged.table), source, quote), `merge ${staged.table}`);
+        if (staged.table === "sessions") await this.#refreshSessions(source);
         await this.#run("COMMIT", "commit");
       } catch (error) {
         await this.#connection.run("ROLLBACK").catch(() => {});
         throw error;
       }
-      await this.#run(`DROP TABLE IF EXISTS ${staging}`, `drop staging ${staged.table}`);
     }
     const after = await this.#count(staged.table);
     return {

@@ -25,6 +25,8 @@ export interface StagedTable {
   path: string;
   rows: number;
   bytes: number;
+  /** Upper bound of the longest row's size in bytes (readers size their buffers by it). */
+  maxRowBytes?: number;
 }
 
 /** What loading one staged table did. */
