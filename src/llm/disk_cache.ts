@@ -60,12 +60,13 @@ export interface CacheKeyParts {
 }
 
 /**
- * Normalises a redacted prompt for keying and sending: NFC, LF line ends, no trailing blanks.
+ * Normalises a redacted prompt for keying and sending: NFC, LF line ends, no trailing blanks (unlike
+ * Stage 2's `normalizeText`, it also unifies the Unicode form, so equal-looking texts share one answer).
  *
  * @param text A redacted prompt.
  * @returns The normalised text.
  */
-export function normalizeText(text: string): string {
+export function normalizeForKey(text: string): string {
   return text.normalize("NFC").replace(/\r\n?/g, "\n").replace(/[ \t]+$/gm, "").trim();
 }
 

@@ -5,7 +5,7 @@ import {
   cacheKey,
   createDiskCache,
   createMemoryCache,
-  normalizeText,
+  normalizeForKey,
 } from "./disk_cache.ts";
 import { FakeClock } from "./_test_clock.ts";
 
@@ -29,9 +29,9 @@ Deno.test("cacheKey() changes with model, prompt version, settings and text", ()
   assert.notEqual(cacheKey({ ...base, text: "u" }), k);
 });
 
-Deno.test("normalizeText() unifies line ends, trailing blanks and Unicode form", () => {
-  assert.equal(normalizeText("  a \r\nb\t\r\n\n"), "a\nb");
-  assert.equal(normalizeText("cafe\u0301"), "caf\u00e9");
+Deno.test("normalizeForKey() unifies line ends, trailing blanks and Unicode form", () => {
+  assert.equal(normalizeForKey("  a \r\nb\t\r\n\n"), "a\nb");
+  assert.equal(normalizeForKey("cafe\u0301"), "caf\u00e9");
 });
 
 Deno.test("createDiskCache() stores entries in shards and reads them back", async () => {

@@ -6,6 +6,7 @@
  */
 import { InputError } from "../errors.ts";
 import { createRunId } from "../ids.ts";
+import type { CorrectionResult, PromptToCorrect } from "../stages/correct.ts";
 import type { FileSystem } from "../io/file_system.ts";
 import type { Clock, Progress } from "../ports.ts";
 import { silentProgress, systemClock } from "../ports.ts";
@@ -22,19 +23,7 @@ import { NdjsonWriter, readNdjson } from "./staging.ts";
 import { reconcile, type Reconciliation } from "./reconcile.ts";
 import { acquireLock } from "./lock.ts";
 
-/** A prompt Stage 4 may correct. */
-export interface PromptToCorrect {
-  uuid: string;
-  text: string;
-}
-
-/** Stage 4's verdict on one prompt. */
-export interface CorrectionResult {
-  uuid: string;
-  corrected_text: string | null;
-  correction_status: string;
-  correction_model: string | null;
-}
+export type { CorrectionResult, PromptToCorrect };
 
 /** Stage 4 as the pipeline sees it: results in input order, plus counts for the reconciliation. */
 export interface Stage4Runner {

@@ -19,7 +19,7 @@ import {
   type StopReason,
 } from "../llm/accounting.ts";
 import type { CorrectionConfig } from "../llm/config.ts";
-import { cacheKey, type CorrectionCache, normalizeText } from "../llm/disk_cache.ts";
+import { cacheKey, type CorrectionCache, normalizeForKey } from "../llm/disk_cache.ts";
 import {
   GeminiRequestError,
   GeminiResponseError,
@@ -218,7 +218,7 @@ export async function* correct(
     }
     const redacted = redact(prompt.text);
     slot.secrets = redacted.secrets;
-    const text = normalizeText(redacted.text);
+    const text = normalizeForKey(redacted.text);
     const key = cacheKey({ model, promptVersion: PROMPT_VERSION, settings, text });
     const existing = byKey.get(key);
     if (existing) {
