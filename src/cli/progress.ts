@@ -32,7 +32,7 @@ export function terminalProgress(output: Output, now: () => number = Date.now): 
       total = bytes;
       read = 0;
       files++;
-      draw();
+      draw(true);
     },
     bytesRead(_path, bytes) {
       read += bytes;

@@ -184,3 +184,36 @@ Deno.test("runPipeline() refuses a source tree with no transcripts", async () =>
     /No Claude Code transcripts/,
   );
 });
+
+Deno.test("runPipeline() gives the same ids whether files arrive in one run or over several", async () => {
+  const files = baseTree();
+  const [first, second] = Object.keys(files);
+  await using tree = await writeTree(files);
+  await using split = await writeTree({ [first]: files[first as keyof typeof files] });
+  const ids = async (dataDir: string) => {
+    await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+    return await db.query(
+      "SELECT uuid, message_key, session_id, project_id, parent_uuid FROM messages ORDER BY uuid",
+    );
+  };
+  const together = tree.join("data");
+  await runPipeline({
+    sources: [tree.join("projects")],
+    dataDir: together,
+    fs,
+    openSink: () => openDuckDbSink(`${together}/ccpipe.duckdb`),
+  });
+  // The second file arrives in a later run.
+  const apart = split.join("data");
+  const options = {
+    sources: [split.join("projects")],
+    dataDir: apart,
+    fs,
+    openSink: () => openDuckDbSink(`${apart}/ccpipe.duckdb`),
+  };
+  await runPipeline(options);
+  await Deno.mkdir(split.join("projects/-home-a-proj"), { recursive: true });
+  await Deno.writeTextFile(split.join(second), files[second as keyof typeof files]);
+  await runPipeline(options);
+  assertEquals(await ids(apart), await ids(together));
+});
