@@ -70,7 +70,9 @@ export async function ensureWritableDir(dir: string): Promise<void> {
       ? "permission denied"
       : error instanceof Deno.errors.NotADirectory || error instanceof Deno.errors.AlreadyExists
       ? "a file is in the way"
-      : (error as Error).message;
+      : error instanceof Deno.errors.NotFound
+      ? "a parent folder cannot be created there"
+      : (error as Error).message.replace(/ \(os error \d+\).*$/, "");
     throw new InputError(`Cannot write to the data dir ${dir}: ${reason}`, { cause: error });
   }
 }
