@@ -5,7 +5,7 @@
  *
  * The staged NDJSON files are generated from a seed into a temp dir (streamed to disk, never built
  * in memory) and deleted afterwards. By default the mock runs in a child process behind a local HTTP
- * server (`--serve-mock`), because it keeps every table in memory and reads each upload whole: that
+ * server (`_mock_server.ts`), because it keeps every table in memory and reads each upload whole: that
  * way the RSS measured here is the sink's and the SDK's alone. `--in-process` runs the mock through
  * MSW in this process instead (then the peak RSS includes the mock's warehouse).
  *
@@ -15,7 +15,6 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { getResponse } from "msw";
 import { setupServer } from "msw/node";
 import { createBigQueryMock, fakeAuthClient } from "../mocks/bigquery.ts";
 import type { Clock } from "../src/ports.ts";
@@ -23,6 +22,8 @@ import type { MessageRow, SessionRow, TableName, UsageRow } from "../src/schema/
 import type { LoadResult, StagedTable } from "../src/sinks/sink.ts";
 import { parseBigQueryConfig } from "../src/sinks/bigquery_config.ts";
 import { createBigQueryClient, createBigQuerySink } from "../src/sinks/bigquery.ts";
+import { mulberry32 } from "../mocks/_random.ts";
+import { serveMocks } from "./_mock_server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,47 +31,15 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     json: { type: "boolean", default: false },
     "in-process": { type: "boolean", default: false },
-    "serve-mock": { type: "boolean", default: false },
   },
 });
 
-if (values["serve-mock"]) await serveMock();
-
-/** Child mode: serves the mock on a free local port, prints `PORT <n>`, answers `GET /__stats`. */
-async function serveMock(): Promise<never> {
-  const mock = createBigQueryMock({ jobPollsUntilDone: 1 });
-  let peak = 0;
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
-    if (new URL(request.url).pathname === "/__stats") {
-      return Response.json({ counters: mock.counters(), peakRss: peak });
-    }
-    const response = await getResponse(mock.handlers, request);
-    peak = Math.max(peak, Deno.memoryUsage().rss);
-    return response ?? new Response("unhandled", { status: 501 });
-  });
-  const { port } = server.addr as Deno.NetAddr;
-  mock.configure({ baseUrls: [`http://127.0.0.1:${port}`] });
-  console.log(`PORT ${port}`);
-  await server.finished;
-  Deno.exit(0);
-}
 const MESSAGES = Number(values.messages);
 const SEED = Number(values.seed);
 if (!Number.isInteger(MESSAGES) || MESSAGES < 1) {
   throw new RangeError(
     `Cannot run the bench as '--messages' must be a positive integer: current value is ${values.messages}`,
   );
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const random = mulberry32(SEED);
@@ -252,7 +221,6 @@ const clock: Clock = {
 let mockRss: number | undefined;
 let counters: { loadJobs: number; queryJobs: number; streamingInserts: number };
 let endpoint: string | undefined;
-let child: Deno.ChildProcess | undefined;
 let stopMock: () => Promise<void>;
 if (values["in-process"]) {
   const mock = createBigQueryMock({ now: () => now, jobPollsUntilDone: 1 });
@@ -265,38 +233,16 @@ if (values["in-process"]) {
     return Promise.resolve();
   };
 } else {
-  child = new Deno.Command("deno", {
-    args: [
-      "run",
-      "--unstable-no-legacy-abort",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-net=127.0.0.1",
-      import.meta.filename!,
-      "--serve-mock",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!/PORT \d+\n/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("The mock server ended before listening");
-    out += value;
-  }
-  reader.releaseLock();
-  endpoint = `http://127.0.0.1:${/PORT (\d+)/.exec(out)![1]}`;
+  const served = await serveMocks();
+  endpoint = served.url;
   counters = { loadJobs: 0, queryJobs: 0, streamingInserts: 0 };
   stopMock = async () => {
     try {
-      const stats = await (await fetch(`${endpoint}/__stats`)).json();
-      counters = stats.counters;
+      const stats = await served.stats();
+      counters = stats.bigquery;
       mockRss = stats.peakRss;
     } finally {
-      child!.kill("SIGTERM");
-      await child!.status;
+      await served[Symbol.asyncDispose]();
     }
   };
 }

@@ -56,6 +56,7 @@ import {
   RowError,
 } from "./_bigquery_values.ts";
 import { type StoredTable, Warehouse } from "./_bigquery_warehouse.ts";
+import { mulberry32 } from "./_random.ts";
 
 export type { BigQueryColumnSchema } from "./_bigquery_values.ts";
 
@@ -187,17 +188,6 @@ interface Route {
 
 const DEFAULT_BASE = "https://bigquery.googleapis.com";
 const TOKEN_URLS = ["https://oauth2.googleapis.com/token", "https://www.googleapis.com/oauth2/v4/token"];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function validateOptions(options: Partial<BigQueryMockOptions>): void {
   const { seed, loadJobsPerTablePerDay, jobPollsUntilDone, faults, baseUrls, projectId } = options;
