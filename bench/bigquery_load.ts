@@ -24,6 +24,7 @@ import { parseBigQueryConfig } from "../src/sinks/bigquery_config.ts";
 import { createBigQueryClient, createBigQuerySink } from "../src/sinks/bigquery.ts";
 import { mulberry32 } from "../mocks/_random.ts";
 import { serveMocks } from "./_mock_server.ts";
+import { emptySessionRow } from "../src/stages/identify.ts";
 
 const { values } = parseArgs({
   options: {
@@ -167,21 +168,12 @@ function* usage(): Generator<UsageRow> {
 function* sessions(): Generator<SessionRow> {
   for (let s = 0; s * SESSION_SIZE < MESSAGES; s++) {
     yield {
-      session_id: `session-${s}`,
+      ...emptySessionRow(`session-${s}`, RUN_ID),
       project_id: `proj-${s % 7}`,
       project: `/home/dana/code/p${s % 7}`,
-      first_timestamp: null,
-      last_timestamp: null,
-      event_date: null,
-      message_count: 0,
-      human_prompt_count: 0,
-      assistant_count: 0,
-      tool_use_count: 0,
       title: text(4),
-      summary: null,
       git_branch: "main",
       cc_version: "2.1.0",
-      run_id: RUN_ID,
     };
   }
 }

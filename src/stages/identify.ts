@@ -134,6 +134,33 @@ export async function* identify(
   for await (const record of source) yield toMessageRow(record, options);
 }
 
+/**
+ * A `sessions` row with no facts yet: zero counts, no times, no title.
+ *
+ * @param sessionId The session.
+ * @param runId The run that touched it.
+ * @returns The row.
+ */
+export function emptySessionRow(sessionId: string, runId: string): SessionRow {
+  return {
+    session_id: sessionId,
+    project_id: projectIdOf(null),
+    project: null,
+    first_timestamp: null,
+    last_timestamp: null,
+    event_date: null,
+    message_count: 0,
+    human_prompt_count: 0,
+    assistant_count: 0,
+    tool_use_count: 0,
+    title: null,
+    summary: null,
+    git_branch: null,
+    cc_version: null,
+    run_id: runId,
+  };
+}
+
 interface SessionFacts {
   row: SessionRow;
 }
@@ -152,23 +179,7 @@ export class SessionAccumulator {
     let facts = this.#sessions.get(sessionId);
     if (!facts) {
       facts = {
-        row: {
-          session_id: sessionId,
-          project_id: projectIdOf(null),
-          project: null,
-          first_timestamp: null,
-          last_timestamp: null,
-          event_date: null,
-          message_count: 0,
-          human_prompt_count: 0,
-          assistant_count: 0,
-          tool_use_count: 0,
-          title: null,
-          summary: null,
-          git_branch: null,
-          cc_version: null,
-          run_id: this.#runId,
-        },
+        row: emptySessionRow(sessionId, this.#runId),
       };
       this.#sessions.set(sessionId, facts);
     }

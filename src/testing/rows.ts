@@ -4,6 +4,7 @@
  * @module
  */
 import type { MessageRow, SessionRow, UsageRow } from "../schema/mod.ts";
+import { emptySessionRow } from "../stages/identify.ts";
 
 const START = Date.parse("2026-08-10T12:00:00Z");
 
@@ -77,23 +78,14 @@ export function usageRow(i: number, runId: string, over: Partial<UsageRow> = {})
 
 /** A `sessions` row with deliberately wrong aggregates (sinks recompute them). */
 export function sessionRow(n: number, runId: string, over: Partial<SessionRow> = {}): SessionRow {
-  // Aggregates are deliberately wrong: the sink recomputes them from `messages`.
+  // Aggregates stay zero on purpose: the sink recomputes them from `messages`.
   return {
-    session_id: `session-${n}`,
+    ...emptySessionRow(`session-${n}`, runId),
     project_id: "proj-1",
     project: "/home/dana/code/blog",
-    first_timestamp: null,
-    last_timestamp: null,
-    event_date: null,
-    message_count: 0,
-    human_prompt_count: 0,
-    assistant_count: 0,
-    tool_use_count: 0,
     title: `Session ${n}`,
-    summary: null,
     git_branch: "main",
     cc_version: "2.1.0",
-    run_id: runId,
     ...over,
   };
 }
