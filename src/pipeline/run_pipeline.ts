@@ -91,6 +91,12 @@ export interface RunSummary {
   durationMs: number;
 }
 
+async function appendFile(from: string, to: string): Promise<void> {
+  const source = await Deno.open(from, { read: true });
+  const target = await Deno.open(to, { write: true, append: true, create: true });
+  await source.readable.pipeTo(target.writable);
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -142,6 +148,10 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     rejects: await NdjsonWriter.create(`${runDir}/rejects.ndjson`),
   };
   const prompts = stage4 ? await NdjsonWriter.create(`${runDir}/prompts.ndjson`) : null;
+  // Without Stage 4 the run's prompts wait in the pending list, so a later run with a key corrects them.
+  const waiting = !stage4 && untilStage >= 3 && !options.dryRun
+    ? await NdjsonWriter.create(`${runDir}/prompts_waiting.ndjson`)
+    : null;
   let lines = 0, blank = 0, bytesRead = 0, records = 0, rejects = 0, glued = 0, promptCount = 0, carried = 0;
   // Prompts an earlier run left pending (per-day quota, transient failures) go through Stage 4 again.
   const pendingStore = `${statePaths(options.dataDir).dir}/pending_prompts.ndjson`;
@@ -195,6 +205,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     if (row.kind === "human_prompt") {
       promptCount++;
       await prompts?.write({ uuid: row.uuid, text: row.text ?? "" });
+      await waiting?.write(row);
     }
   };
 
@@ -351,6 +362,11 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     if (stage4 && pendingAfter) {
       if (pendingAfter.rows > 0) await Deno.rename(pendingAfter.path, pendingStore);
       else await Deno.remove(pendingStore).catch(() => {});
+    }
+    if (waiting) {
+      const staged = await waiting.close("messages");
+      if (staged.rows > 0) await appendFile(staged.path, pendingStore);
+      await Deno.remove(staged.path).catch(() => {});
     }
   }
   if (options.openSink === null && untilStage >= 3 && !options.dryRun) {

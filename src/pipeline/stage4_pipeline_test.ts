@@ -113,3 +113,29 @@ Deno.test("runPipeline() stops on a per-day quota, keeps what finished, and the 
   );
   assertEquals(after, { pending: "0", n: "8" });
 });
+
+Deno.test("runPipeline() corrects prompts of earlier runs that had no key once a key is set", async () => {
+  using mocks = startMocks({ gemini: {} });
+  await using t = await writeTree(tree(TEXTS));
+  const dataDir = t.join("data");
+  const first = await runPipeline({
+    sources: [t.join("projects")],
+    dataDir,
+    fs,
+    openSink: () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`),
+    stage4: null,
+  });
+  assertEquals(first.reconciliation.prompts.skipped, 7);
+  assertEquals(mocks.gemini.calls.length, 0);
+  const second = await runOnce(dataDir, [t.join("projects")]);
+  assertEquals(second.reconciliation.lines.read, 0);
+  assertEquals(second.reconciliation.prompts.carriedOver, 7);
+  assertEquals(mocks.gemini.calls.length, 2);
+  await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+  const [row] = await db.query("SELECT corrected_text, correction_status FROM messages WHERE uuid = 'p0'");
+  assertEquals(row, { corrected_text: "fix the loader", correction_status: "corrected" });
+  // Nothing is left waiting: a third run sends nothing.
+  mocks.gemini.reset();
+  const third = await runOnce(dataDir, [t.join("projects")]);
+  assertEquals([third.reconciliation.prompts.carriedOver, mocks.gemini.calls.length], [0, 0]);
+});
