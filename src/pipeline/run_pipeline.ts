@@ -119,11 +119,35 @@ function tally(map: Record<string, number>, key: string): void {
  * @throws {SinkError} When the warehouse refuses the load (state is then not advanced).
  */
 export async function runPipeline(options: PipelineOptions): Promise<RunSummary> {
+  const runId = options.runId ?? createRunId(new Date((options.clock ?? systemClock).now()));
+  try {
+    return await runOnce({ ...options, runId });
+  } catch (error) {
+    // A failed or interrupted run leaves nothing to load later (state was not advanced, so the next
+    // run reads the same bytes again): drop its staged rows, keep its manifest for the record.
+    await removeStagedFiles(`${options.dataDir}/runs/${runId}`);
+    throw error;
+  }
+}
+
+async function removeStagedFiles(runDir: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(runDir)) {
+      if (entry.isFile && entry.name.endsWith(".ndjson")) {
+        await Deno.remove(`${runDir}/${entry.name}`).catch(() => {});
+      }
+    }
+  } catch {
+    // The run dir was never created.
+  }
+}
+
+async function runOnce(options: PipelineOptions & { runId: string }): Promise<RunSummary> {
   const clock = options.clock ?? systemClock;
   const progress = options.progress ?? silentProgress;
   const untilStage = options.untilStage ?? 4;
   const started = clock.now();
-  const runId = options.runId ?? createRunId(new Date(started));
+  const runId = options.runId;
   const runDir = `${options.dataDir}/runs/${runId}`;
   const files = await discover(options.sources, { fs: options.fs });
   if (files.length === 0) {

@@ -142,9 +142,11 @@ Deno.test("runPipeline() after a failed load reruns to the same rows as an unint
   };
   const sources = [tree.join("projects")];
   await assertRejects(
-    () => runPipeline({ sources, dataDir: failingDir, fs, openSink: failOnUsage }),
+    () => runPipeline({ sources, dataDir: failingDir, fs, openSink: failOnUsage, runId: "failed-run" }),
     SinkError,
   );
+  const left = [...Deno.readDirSync(`${failingDir}/runs/failed-run`)].map((e) => e.name);
+  assertEquals(left.filter((name) => name.endsWith(".ndjson")), []);
   await runPipeline({
     sources,
     dataDir: failingDir,
