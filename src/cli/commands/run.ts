@@ -92,7 +92,7 @@ export function sinkChoice(
           stateDir: statePaths(dataDir).dir,
           clock: ctx.clock,
           signal: ctx.signal,
-          log: flags.json ? undefined : (line) => ctx.output.err(`bigquery: ${line}`),
+          log: flags.json ? undefined : (line) => ctx.output.err(line),
         }),
       );
     return { name, open, bigquery: config };
