@@ -103,7 +103,7 @@ Deno.test("the pipeline over claude_code_100 matches expected.json", async (t) =
       assertEquals(await one("SELECT COUNT(DISTINCT project) FROM messages"), expected.projects);
     });
 
-    await t.step("a second run adds no row to any data table", async () => {
+    await t.step("a second run adds no row to any table", async () => {
       const before = await db.counts();
       db.close();
       await runPipeline({
@@ -114,7 +114,7 @@ Deno.test("the pipeline over claude_code_100 matches expected.json", async (t) =
       });
       await using again = await DuckDbSink.open({ path: dbPath });
       const after = await again.counts();
-      assertEquals({ ...after, runs: after.runs - 1 }, before);
+      assertEquals(after, before);
     });
   } finally {
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});

@@ -74,6 +74,8 @@ export function renderRunSummary(summary: RunSummary): string[] {
     );
     out.push(`  load      ${summary.sink.name}: ${loads.join(", ")}`);
     out.push(`  data      ${summary.sink.location}`);
+  } else if (summary.status === "nothing_new") {
+    out.push("  load      nothing new since the last run: no table changed");
   } else if (summary.status === "dry_run") {
     out.push(
       `  load      nothing loaded (dry run): ${

@@ -73,7 +73,7 @@ export interface PipelineOptions {
 /** What a run did, printed by the CLI and stored as `runs/<run_id>/summary.json`. */
 export interface RunSummary {
   runId: string;
-  status: "completed" | "staged" | "discovered" | "dry_run" | "stopped_daily_quota";
+  status: "completed" | "nothing_new" | "staged" | "discovered" | "dry_run" | "stopped_daily_quota";
   dataDir: string;
   runDir: string;
   sink: { name: string; location: string } | null;
@@ -320,10 +320,16 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
   });
 
   const stoppedByQuota = stage4Accounting?.stopped === "daily_quota";
+  // A rerun over unchanged input reads nothing and sends nothing: it loads nothing either, so running
+  // ccpipe again (from cron, say) adds no row to any table, `runs` included.
+  const nothingNew = lines === 0 && records === 0 && rejects === 0 && carried === 0 &&
+    (stage4Accounting?.calls ?? 0) === 0;
   const status: RunSummary["status"] = options.dryRun
     ? "dry_run"
     : untilStage < 3
     ? "discovered"
+    : nothingNew
+    ? "nothing_new"
     : options.openSink === null
     ? "staged"
     : stoppedByQuota
@@ -363,9 +369,8 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
   const loads: LoadResult[] = [];
   let tableCounts: Record<TableName, number> | null = null;
   let sinkInfo: RunSummary["sink"] = null;
-  // The verdict informs; it does not gate: an incremental run with nothing new, or only rejects,
-  // still records its rejects and its runs row.
-  const shouldLoad = !options.dryRun && untilStage >= 3 && options.openSink !== null;
+  // The verdict informs; it does not gate: an incremental run with only rejects still records them.
+  const shouldLoad = !options.dryRun && untilStage >= 3 && options.openSink !== null && !nothingNew;
   if (shouldLoad && options.openSink) {
     await using sink = await options.openSink(runId);
     sinkInfo = { name: sink.name, location: sink.location };
