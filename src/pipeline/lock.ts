@@ -46,6 +46,12 @@ export async function acquireLock(dataDir: string): Promise<AsyncDisposable> {
 function isAlive(pid: number): boolean {
   if (pid === Deno.pid) return true;
   try {
+    Deno.statSync("/proc/self");
+  } catch {
+    // No /proc (macOS, Windows): cannot tell, so treat the lock as held; the message says how to clear it.
+    return true;
+  }
+  try {
     Deno.statSync(`/proc/${pid}`);
     return true;
   } catch {
