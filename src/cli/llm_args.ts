@@ -8,7 +8,7 @@
 import { parseCorrectionConfig } from "../llm/config.ts";
 import type { CorrectionConfig } from "../llm/config.ts";
 import { createDiskCache } from "../llm/disk_cache.ts";
-import { type CorrectionClient, createGeminiClient } from "../llm/gemini_client.ts";
+import type { CorrectionClient } from "../llm/gemini_client.ts";
 import { createStage4Runner } from "../pipeline/stage4_runner.ts";
 import type { Stage4Runner } from "../pipeline/run_pipeline.ts";
 import { type FlagSpecs, intFlag, type ParsedFlags } from "./args.ts";
@@ -80,11 +80,13 @@ export interface GeminiAccess {
 }
 
 /** Finds the Gemini credentials in the environment and creates the client, or returns null. */
-export function geminiClientFrom(
+export async function geminiClientFrom(
   flags: ParsedFlags,
   config: CorrectionConfig,
   ctx: CommandContext,
-): { client: CorrectionClient | null; access: GeminiAccess } {
+): Promise<{ client: CorrectionClient | null; access: GeminiAccess }> {
+  // Loaded on use: the Gemini SDK is large and a run without a key never needs it.
+  const load = async () => (await import("../llm/gemini_client.ts")).createGeminiClient;
   const endpoint = (flags["gemini-endpoint"] as string | undefined) ?? ctx.env("CCPIPE_GEMINI_ENDPOINT") ??
     null;
   if (endpoint !== null && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
@@ -94,7 +96,7 @@ export function geminiClientFrom(
   const project = ctx.env("GOOGLE_CLOUD_PROJECT");
   if (useVertex && project) {
     const location = ctx.env("GOOGLE_CLOUD_LOCATION") ?? "global";
-    const client = createGeminiClient({
+    const client = (await load())({
       vertex: { project, location },
       model: config.model,
       endpoint: endpoint ?? undefined,
@@ -105,7 +107,7 @@ export function geminiClientFrom(
   for (const name of ["GEMINI_API_KEY", "GOOGLE_API_KEY"]) {
     const apiKey = ctx.env(name);
     if (apiKey) {
-      const client = createGeminiClient({
+      const client = (await load())({
         apiKey,
         model: config.model,
         endpoint: endpoint ?? undefined,
@@ -123,15 +125,15 @@ export function cacheDirOf(dataDir: string): string {
 }
 
 /** Builds the Stage 4 runner for `run`, or null when `--no-llm`. */
-export function stage4From(
+export async function stage4From(
   flags: ParsedFlags,
   file: ConfigFile,
   dataDir: string,
   ctx: CommandContext,
-): { runner: Stage4Runner | null; access: GeminiAccess } {
+): Promise<{ runner: Stage4Runner | null; access: GeminiAccess }> {
   const config = correctionConfigFrom(flags, file, ctx);
   if (flags["no-llm"]) return { runner: null, access: { kind: "none", source: null, endpoint: null } };
-  const { client, access } = geminiClientFrom(flags, config, ctx);
+  const { client, access } = await geminiClientFrom(flags, config, ctx);
   const runner = createStage4Runner({
     client,
     cache: createDiskCache(cacheDirOf(dataDir), { clock: ctx.clock }),

@@ -9,7 +9,6 @@ import { readConfigFile } from "../config_file.ts";
 import type { CommandContext } from "../context.ts";
 import { cacheDirOf, correctionConfigFrom, geminiClientFrom, llmFlags } from "../llm_args.ts";
 import { bigQueryConfigFrom, bigQueryFlags, bigQueryRequested } from "../bigquery_args.ts";
-import { bigQueryDoctor } from "../../sinks/bigquery_doctor.ts";
 import { dataDirFlags, ensureWritableDir, resolveDataDir } from "../shared_args.ts";
 
 /** One check's outcome. */
@@ -63,7 +62,7 @@ export async function doctorCommand(args: string[], ctx: CommandContext): Promis
   checks.push(await writable("cache", cacheDirOf(dataDir)));
   const file = await readConfigFile(flags.config as string | undefined, dataDir);
   const config = correctionConfigFrom(flags, file, ctx);
-  const { client, access } = geminiClientFrom(flags, config, ctx);
+  const { client, access } = await geminiClientFrom(flags, config, ctx);
   if (!client) {
     checks.push({
       name: "gemini credentials",
@@ -84,6 +83,7 @@ export async function doctorCommand(args: string[], ctx: CommandContext): Promis
   }
   if (bigQueryRequested(flags, file, ctx)) {
     try {
+      const { bigQueryDoctor } = await import("../../sinks/bigquery_doctor.ts");
       const report = await bigQueryDoctor({ config: bigQueryConfigFrom(flags, file, ctx) });
       for (const c of report.checks) checks.push({ ...c, name: `bigquery ${c.name}` });
     } catch (error) {

@@ -5,7 +5,6 @@
  */
 import { UsageError } from "../../errors.ts";
 import { runPipeline, type RunSummary } from "../../pipeline/run_pipeline.ts";
-import { openDuckDbSink } from "../../sinks/duckdb.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { type FlagSpecs, formatHelp, intFlag, type ParsedFlags, parseFlags } from "../args.ts";
 import type { CommandContext } from "../context.ts";
@@ -15,7 +14,6 @@ import { readConfigFile } from "../config_file.ts";
 import { llmFlags, stage4From } from "../llm_args.ts";
 import { bigQueryConfigFrom, bigQueryFlags } from "../bigquery_args.ts";
 import type { ConfigFile } from "../config_file.ts";
-import { createBigQuerySink, planBigQueryLoad } from "../../sinks/bigquery.ts";
 import type { BigQueryConfig } from "../../sinks/bigquery_config.ts";
 import { statePaths } from "../../state/state_store.ts";
 import {
@@ -84,20 +82,22 @@ export function sinkChoice(
   if (name === "none") return { name, open: null, bigquery: null };
   if (name === "bigquery") {
     const config = bigQueryConfigFrom(flags, file, ctx);
-    const open = (runId: string) =>
-      Promise.resolve(
-        createBigQuerySink({
-          config,
-          runId,
-          stateDir: statePaths(dataDir).dir,
-          clock: ctx.clock,
-          signal: ctx.signal,
-          log: flags.json ? undefined : (line) => ctx.output.err(line),
-        }),
-      );
+    // The sinks are loaded on use: each pulls in a large SDK or a native library.
+    const open = async (runId: string) => {
+      const { createBigQuerySink } = await import("../../sinks/bigquery.ts");
+      return createBigQuerySink({
+        config,
+        runId,
+        stateDir: statePaths(dataDir).dir,
+        clock: ctx.clock,
+        signal: ctx.signal,
+        log: flags.json ? undefined : (line) => ctx.output.err(line),
+      });
+    };
     return { name, open, bigquery: config };
   }
-  return { name: "duckdb", open: () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`), bigquery: null };
+  const open = async () => (await import("../../sinks/duckdb.ts")).openDuckDbSink(`${dataDir}/ccpipe.duckdb`);
+  return { name: "duckdb", open, bigquery: null };
 }
 
 /** Prints a summary as text or JSON. */
@@ -128,7 +128,7 @@ export async function runCommand(args: string[], ctx: CommandContext): Promise<n
   await ensureWritableDir(dataDir);
   const file = await readConfigFile(flags.config as string | undefined, dataDir);
   const sink = sinkChoice(flags, dataDir, file, ctx);
-  const { runner, access } = stage4From(flags, file, dataDir, ctx);
+  const { runner, access } = await stage4From(flags, file, dataDir, ctx);
   const summary = await runPipeline({
     sources,
     dataDir,
@@ -142,6 +142,7 @@ export async function runCommand(args: string[], ctx: CommandContext): Promise<n
     stage4: runner,
   });
   if (flags["dry-run"] && sink.bigquery) {
+    const { planBigQueryLoad } = await import("../../sinks/bigquery.ts");
     const plan = await planBigQueryLoad({ config: sink.bigquery, staged: summary.staged, clock: ctx.clock });
     if (flags.json) {
       ctx.output.out(JSON.stringify({ ...summary, bigqueryPlan: plan }));
