@@ -153,22 +153,35 @@ async function* read(
   } catch (error) {
     throw toInputError(error, "file", path);
   }
+  // One read ahead: the next chunk is read while the consumer parses this one.
+  let ahead: Promise<{ buffer: Uint8Array; n: number | null }> | undefined;
+  const readChunk = () => {
+    // A fresh buffer per chunk: consumers may keep views into earlier chunks (a line spanning chunks).
+    const buffer = new Uint8Array(chunkSize);
+    return file.read(buffer).then((n) => ({ buffer, n }));
+  };
   try {
     if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+    ahead = readChunk();
     while (true) {
       signal?.throwIfAborted();
-      // A fresh buffer per chunk: consumers may keep views into earlier chunks (a line spanning chunks).
-      const buffer = new Uint8Array(chunkSize);
-      let n: number | null;
+      let chunk: { buffer: Uint8Array; n: number | null };
       try {
-        n = await file.read(buffer);
+        chunk = await ahead;
       } catch (error) {
+        ahead = undefined;
         throw toInputError(error, "file", path);
       }
-      if (n === null) return;
-      if (n > 0) yield buffer.subarray(0, n);
+      if (chunk.n === null) {
+        ahead = undefined;
+        return;
+      }
+      ahead = readChunk();
+      if (chunk.n > 0) yield chunk.buffer.subarray(0, chunk.n);
     }
   } finally {
+    // Let a read still in flight settle before closing the file under it.
+    await ahead?.catch(() => {});
     file.close();
   }
 }
