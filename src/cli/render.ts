@@ -33,12 +33,14 @@ export function renderRunSummary(summary: RunSummary): string[] {
     `  extract   ${n(r.lines.read)} lines = ${n(r.lines.records)} records + ${n(r.lines.rejects)} rejects + ${
       n(r.lines.blank)
     } blank − ${n(r.lines.glued)} glued  [${mark(r.lines.balanced)}]`,
-    `  clean     ${n(r.records.parsed)} records = ${n(r.records.unique)} unique + ${
-      n(r.records.duplicates)
-    } duplicates + ${n(r.records.withoutUuid)} without uuid + ${n(r.records.invalid)} invalid  [${
-      mark(r.records.balanced)
-    }]`,
-    `            ${n(summary.usageResponses)} API responses with usage`,
+    r.records.ran
+      ? `  clean     ${n(r.records.parsed)} records = ${n(r.records.unique)} unique + ${
+        n(r.records.duplicates)
+      } duplicates + ${n(r.records.withoutUuid)} without uuid + ${n(r.records.invalid)} invalid  [${
+        mark(r.records.balanced)
+      }]`
+      : "  clean     not run (--until-stage stopped before Stage 2)",
+    ...(r.records.ran ? [`            ${n(summary.usageResponses)} API responses with usage`] : []),
     `  identify  ${n(summary.sessionsTouched)} sessions; kinds: ${
       Object.entries(summary.kinds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(", ") ||
       "none"

@@ -17,6 +17,8 @@ export interface Reconciliation {
     balanced: boolean;
   };
   records: {
+    /** Whether Stage 2 ran (`--until-stage` below 2 stops before it: nothing to balance). */
+    ran: boolean;
     parsed: number;
     unique: number;
     duplicates: number;
@@ -51,7 +53,7 @@ export function reconcile(input: {
     lines: { ...lines, balanced: lines.read === lines.records + lines.rejects + lines.blank - lines.glued },
     records: {
       ...records,
-      balanced:
+      balanced: !records.ran ||
         records.parsed === records.unique + records.duplicates + records.withoutUuid + records.invalid,
     },
     prompts: {

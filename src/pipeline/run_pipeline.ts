@@ -207,7 +207,7 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
         records++;
         if (sameLineAsLast(event.record.file, event.record.line)) glued++;
         lastEvent = { file: event.record.file, line: event.record.line };
-        if (untilStage >= 2) yield event.record;
+        yield event.record;
       } else if (event.kind === "reject") {
         rejects++;
         if (sameLineAsLast(event.reject.source_file, event.reject.line_number)) glued++;
@@ -233,7 +233,10 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
     }
   };
 
-  if (untilStage >= 1) {
+  if (untilStage < 2) {
+    // Stages 0–1 still read every byte: the manifest and the rejects come from that pass.
+    for await (const _record of rawRecords()) { /* counted by the pump */ }
+  } else {
     const cleaned: AsyncIterable<CleanEvent> = clean(rawRecords(), {
       seen: state.seen,
       usage,
@@ -302,6 +305,7 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
   const reconciliation = reconcile({
     lines: { read: lines, records, rejects, blank, glued },
     records: {
+      ran: untilStage >= 2,
       parsed: records,
       unique: cleanStats.unique,
       duplicates: cleanStats.duplicates,

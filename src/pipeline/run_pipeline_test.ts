@@ -45,6 +45,7 @@ Deno.test("runPipeline() reconciles every line and loads deduplicated tables", a
   const r = summary.reconciliation;
   assertEquals(r.lines, { read: 10, records: 8, rejects: 1, blank: 1, glued: 0, balanced: true });
   assertEquals(r.records, {
+    ran: true,
     parsed: 8,
     unique: 5,
     duplicates: 2,
@@ -219,4 +220,33 @@ Deno.test("runPipeline() gives the same ids whether files arrive in one run or o
   await Deno.writeTextFile(split.join(second), files[second as keyof typeof files]);
   await runPipeline(options);
   assertEquals(await ids(apart), await ids(together));
+});
+
+Deno.test("runPipeline() stopped after Stage 0 or 1 still reads every line for the manifest and loads nothing", async () => {
+  await using tree = await writeTree(baseTree());
+  for (const untilStage of [0, 1]) {
+    const dataDir = tree.join(`data-${untilStage}`);
+    const summary = await runPipeline({
+      sources: [tree.join("projects")],
+      dataDir,
+      fs,
+      openSink: () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`),
+      untilStage,
+    });
+    assertEquals(summary.status, "discovered");
+    assertEquals(summary.manifest.verdict, "caution");
+    assertEquals(summary.reconciliation.lines, {
+      read: 10,
+      records: 8,
+      rejects: 1,
+      blank: 1,
+      glued: 0,
+      balanced: true,
+    });
+    assertEquals([summary.reconciliation.records.ran, summary.reconciliation.records.balanced], [
+      false,
+      true,
+    ]);
+    assertEquals(summary.loads, []);
+  }
 });
