@@ -28,9 +28,10 @@ export async function readConfigFile(explicit: string | undefined, dataDir: stri
   } catch (error) {
     const absent = error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
     if (!explicit && absent) return {};
-    throw new ConfigError(`Cannot read the config file ${path}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    const reason = absent
+      ? "it does not exist"
+      : (error as Error).message.replace(/ \(os error \d+\).*$/, "");
+    throw new ConfigError(`Cannot read the config file ${path}: ${reason}`, { cause: error });
   }
   let parsed: unknown;
   try {
