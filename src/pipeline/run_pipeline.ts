@@ -68,6 +68,8 @@ export interface PipelineOptions {
   runId?: string;
   /** Report what would be loaded and called without loading or committing state. */
   dryRun?: boolean;
+  /** IANA time zone of `event_date` (the partition day). @default {"UTC"} */
+  timeZone?: string;
 }
 
 /** What a run did, printed by the CLI and stored as `runs/<run_id>/summary.json`. */
@@ -241,6 +243,7 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
       seen: state.seen,
       usage,
       stats: cleanStats,
+      timeZone: options.timeZone,
     });
     for await (const event of cleaned) {
       if (event.kind === "reject") {
@@ -248,7 +251,9 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
       } else if (event.kind === "session_meta") {
         sessions.observeMeta(event.meta);
       } else if (untilStage >= 3) {
-        await writeMessage(toMessageRow(event.record, { runId, turns: state.turns, promptStatus }));
+        await writeMessage(
+          toMessageRow(event.record, { runId, turns: state.turns, promptStatus, timeZone: options.timeZone }),
+        );
       }
     }
   }

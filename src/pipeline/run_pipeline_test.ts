@@ -250,3 +250,23 @@ Deno.test("runPipeline() stopped after Stage 0 or 1 still reads every line for t
     assertEquals(summary.loads, []);
   }
 });
+
+Deno.test("runPipeline() dates events in the configured time zone, sessions included", async () => {
+  const late = userPrompt("late night fix", { uuid: "late", timestamp: "2026-05-02T23:30:00.000Z" });
+  await using tree = await writeTree({ "projects/-home-a/s1.jsonl": jsonl([late]) });
+  for (const [timeZone, day] of [["UTC", "2026-05-02"], ["Pacific/Kiritimati", "2026-05-03"]]) {
+    const dataDir = tree.join(`data-${timeZone.replace("/", "-")}`);
+    await runPipeline({
+      sources: [tree.join("projects")],
+      dataDir,
+      fs,
+      openSink: () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`),
+      timeZone,
+    });
+    await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+    const [row] = await db.query(
+      "SELECT m.event_date::VARCHAR AS m, s.event_date::VARCHAR AS s FROM messages m JOIN sessions s USING (session_id)",
+    );
+    assertEquals(row, { m: day, s: day }, timeZone);
+  }
+});

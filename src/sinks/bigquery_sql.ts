@@ -162,7 +162,7 @@ export function sessionsRefreshStatement(
 ): Statement {
   const select = [
     "SELECT session_id, MIN(timestamp) AS first_timestamp, MAX(timestamp) AS last_timestamp,",
-    "DATE(MIN(timestamp)) AS event_date, COUNT(*) AS message_count,",
+    "MIN(event_date) AS event_date, COUNT(*) AS message_count,",
     "COUNTIF(kind = 'human_prompt') AS human_prompt_count, COUNTIF(type = 'assistant') AS assistant_count,",
     "SUM(ARRAY_LENGTH(tool_names)) AS tool_use_count",
     `FROM ${quoteTable(refs.messages)}`,

@@ -109,7 +109,7 @@ Deno.test("sessionsRefreshStatement() recomputes the aggregates from messages fo
   assert.equal(
     query,
     "MERGE `test-project.ccpipe.sessions` T USING (SELECT session_id, MIN(timestamp) AS first_timestamp, " +
-      "MAX(timestamp) AS last_timestamp, DATE(MIN(timestamp)) AS event_date, COUNT(*) AS message_count, " +
+      "MAX(timestamp) AS last_timestamp, MIN(event_date) AS event_date, COUNT(*) AS message_count, " +
       "COUNTIF(kind = 'human_prompt') AS human_prompt_count, COUNTIF(type = 'assistant') AS assistant_count, " +
       "SUM(ARRAY_LENGTH(tool_names)) AS tool_use_count FROM `test-project.ccpipe.messages` " +
       "WHERE session_id IN (SELECT session_id FROM `test-project.ccpipe._stg_sessions_r1`) GROUP BY session_id) S " +

@@ -181,10 +181,11 @@ export class DuckDbSink implements Sink {
   async #refreshSessions(staging: string): Promise<void> {
     await this.#run(
       `UPDATE sessions SET first_timestamp = A.first_timestamp, last_timestamp = A.last_timestamp,
-         event_date = CAST(A.first_timestamp AS DATE), message_count = A.message_count,
+         event_date = A.event_date, message_count = A.message_count,
          human_prompt_count = A.human_prompt_count, assistant_count = A.assistant_count,
          tool_use_count = A.tool_use_count
        FROM (SELECT session_id, MIN(timestamp) AS first_timestamp, MAX(timestamp) AS last_timestamp,
+               MIN(event_date) AS event_date,
                COUNT(*) AS message_count, COUNT(*) FILTER (WHERE kind = 'human_prompt') AS human_prompt_count,
                COUNT(*) FILTER (WHERE type = 'assistant') AS assistant_count,
                COALESCE(SUM(len(tool_names)), 0) AS tool_use_count

@@ -10,7 +10,7 @@
  *
  * After loading `sessions`, a sink recomputes, for the session ids present in that staged file, the
  * aggregate columns from its `messages` table: `first_timestamp` = MIN(timestamp), `last_timestamp` =
- * MAX(timestamp), `event_date` = DATE(MIN(timestamp)), `message_count` = COUNT(*),
+ * MAX(timestamp), `event_date` = MIN(event_date) (the day in the run's time zone), `message_count` = COUNT(*),
  * `human_prompt_count` = COUNT(kind = 'human_prompt'), `assistant_count` = COUNT(type = 'assistant'),
  * `tool_use_count` = SUM(array length of tool_names).
  *

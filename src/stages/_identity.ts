@@ -34,9 +34,29 @@ export function isoTimestamp(value: unknown): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-/** The UTC calendar date (`YYYY-MM-DD`) of an ISO timestamp. */
-export function eventDateOf(iso: string | null): string | null {
-  return iso ? iso.slice(0, 10) : null;
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The calendar date (`YYYY-MM-DD`) of an ISO timestamp in an IANA time zone (UTC by default): the day a
+ * person in that zone would say the event happened, which is what "prompts per day" should group by.
+ *
+ * @throws {RangeError} When `timeZone` is not a known IANA zone.
+ */
+export function eventDateOf(iso: string | null, timeZone = "UTC"): string | null {
+  if (!iso) return null;
+  if (timeZone === "UTC") return iso.slice(0, 10);
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    // en-CA formats dates as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    });
+    dateFormats.set(timeZone, format);
+  }
+  return format.format(new Date(iso));
 }
 
 /** Shorthand for the envelope's working directory. */

@@ -58,6 +58,8 @@ export interface CleanOptions {
   seen: FingerprintSet;
   usage: UsageAccumulator;
   stats: CleanStats;
+  /** IANA zone of `event_date`. @default {"UTC"} */
+  timeZone?: string;
 }
 
 const TITLE_TYPES = new Set(["ai-title", "custom-title"]);
@@ -128,7 +130,7 @@ export async function* clean(
         sessionId: sessionIdOf(raw, env),
         projectId: projectIdOf(env.cwd),
         timestamp,
-        eventDate: eventDateOf(timestamp),
+        eventDate: eventDateOf(timestamp, options.timeZone),
       });
     }
     if (!seen.add(env.uuid)) {

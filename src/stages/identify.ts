@@ -43,6 +43,8 @@ export interface IdentifyOptions {
   turns: TurnState;
   /** Status for typed prompts: `pending` when Stage 4 will run, else `skipped_no_llm`. */
   promptStatus: "pending" | "skipped_no_llm";
+  /** IANA zone of `event_date`. @default {"UTC"} */
+  timeZone?: string;
 }
 
 function extraOf(record: CleanRecord): unknown {
@@ -93,7 +95,7 @@ export function toMessageRow(record: CleanRecord, options: IdentifyOptions): Mes
     project: env.cwd ?? null,
     turn: turn === 0 ? null : turn,
     timestamp: record.timestamp,
-    event_date: eventDateOf(record.timestamp),
+    event_date: eventDateOf(record.timestamp, options.timeZone),
     type: env.type,
     subtype: env.subtype ?? null,
     kind: classified.kind,
@@ -194,9 +196,11 @@ export class SessionAccumulator {
       s.project_id = row.project_id;
     }
     if (row.timestamp !== null) {
-      if (s.first_timestamp === null || row.timestamp < s.first_timestamp) s.first_timestamp = row.timestamp;
+      if (s.first_timestamp === null || row.timestamp < s.first_timestamp) {
+        s.first_timestamp = row.timestamp;
+        s.event_date = row.event_date;
+      }
       if (s.last_timestamp === null || row.timestamp > s.last_timestamp) s.last_timestamp = row.timestamp;
-      s.event_date = eventDateOf(s.first_timestamp);
     }
     s.message_count++;
     if (row.kind === "human_prompt") s.human_prompt_count++;

@@ -45,6 +45,12 @@ export const runFlags: FlagSpecs = {
     type: "boolean",
     help: "Report what would be loaded and sent, without loading or calling anything",
   },
+  timezone: {
+    type: "string",
+    value: "ZONE",
+    help:
+      "IANA time zone of event_date, the day rows are grouped and partitioned by (default UTC; env CCPIPE_TIMEZONE)",
+  },
   ...bigQueryFlags,
   ...llmFlags,
 };
@@ -100,6 +106,20 @@ export function sinkChoice(
   return { name: "duckdb", open, bigquery: null };
 }
 
+/**
+ * Reads `--timezone` (or `CCPIPE_TIMEZONE`), default UTC.
+ *
+ * @throws {UsageError} When it is not an IANA time zone.
+ */
+export function timeZoneFrom(flags: ParsedFlags, ctx: CommandContext): string {
+  const zone = (flags.timezone as string | undefined) ?? ctx.env("CCPIPE_TIMEZONE") ?? "UTC";
+  try {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    throw new UsageError(`--timezone must be an IANA time zone such as Europe/Paris: got '${zone}'`);
+  }
+}
+
 /** Prints a summary as text or JSON. */
 export function printSummary(summary: RunSummary, flags: ParsedFlags, ctx: CommandContext): void {
   if (flags.json) ctx.output.out(JSON.stringify(summary));
@@ -123,6 +143,7 @@ export async function runCommand(args: string[], ctx: CommandContext): Promise<n
     return 0;
   }
   const untilStage = intFlag(flags, "until-stage", { min: 0, max: 4 }) ?? 4;
+  const timeZone = timeZoneFrom(flags, ctx);
   const sources = resolveSources(flags, ctx);
   const dataDir = resolveDataDir(flags, ctx);
   await ensureWritableDir(dataDir);
@@ -140,6 +161,7 @@ export async function runCommand(args: string[], ctx: CommandContext): Promise<n
     signal: ctx.signal,
     dryRun: flags["dry-run"] === true,
     stage4: runner,
+    timeZone,
   });
   if (flags["dry-run"] && sink.bigquery) {
     const { planBigQueryLoad } = await import("../../sinks/bigquery.ts");
