@@ -1,46 +1,71 @@
-// The MERGE statement shared by the SQL sinks: update matched rows following the table's merge
-// rules, insert the rest. Identifiers are quoted by the caller's `quote`.
+// The MERGE both SQL sinks run (DuckDB and BigQuery speak the same MERGE): upsert a source into its
+// target on the natural key, following the table's merge rules. Column names go through the
+// caller's `column` (quoting for DuckDB, identifier validation for BigQuery).
 import type { TableDef } from "../schema/tables.ts";
 
-/** Builds the SET expression of one column for a matched row. */
-export function mergeSetExpression(
-  table: TableDef,
-  column: string,
-  ref: (alias: "S" | "T", col: string) => string,
-): string {
-  const sticky = table.stickyGroup;
-  if (sticky && sticky.columns.includes(column)) {
-    return `CASE WHEN ${ref("S", sticky.guard)} IS NULL AND ${ref("T", sticky.guard)} IS NOT NULL THEN ${
-      ref("T", column)
-    } ELSE ${ref("S", column)} END`;
-  }
-  if (table.mergeRules?.[column] === "prefer_new_non_null") {
-    return `COALESCE(${ref("S", column)}, ${ref("T", column)})`;
-  }
-  return ref("S", column);
+/** How one sink spells the parts of a MERGE that differ. */
+export interface MergeDialect {
+  /** Renders a column name (quote it, or validate it and return it as is). */
+  column: (name: string) => string;
+  /** Whether to write `MERGE INTO` (DuckDB needs it; BigQuery takes plain `MERGE`). */
+  into: boolean;
 }
 
 /**
- * Builds `MERGE INTO target T USING source S ON keys WHEN MATCHED [AND cond] THEN UPDATE ... WHEN NOT
- * MATCHED THEN INSERT ...` for a table definition.
+ * Builds the MERGE of `source` into `target`: `prefer_new_non_null` keeps the old value over a NULL,
+ * the sticky group keeps all its old values when the new guard is NULL and the old one is not, and
+ * `replaceWhenGreater` updates a matched row only when the new value is greater. Key columns are
+ * never updated. One clause per line.
+ *
+ * @param def The table definition.
+ * @param target The target table, already quoted.
+ * @param source The source table or parenthesised query, already quoted.
+ * @param dialect Column rendering and the MERGE keyword.
+ * @returns The statement.
+ * @throws {TypeError} When the key is empty or a rule names an unknown column.
  */
-export function buildMerge(
-  table: TableDef,
-  target: string,
-  source: string,
-  quote: (identifier: string) => string,
-  options: { mergeInto?: boolean } = {},
-): string {
-  const ref = (alias: "S" | "T", col: string) => `${alias}.${quote(col)}`;
-  const on = table.key.map((k) => `${ref("T", k)} = ${ref("S", k)}`).join(" AND ");
-  const updatable = table.columns.filter((c) => !table.key.includes(c.name));
-  const set = updatable.map((c) => `${quote(c.name)} = ${mergeSetExpression(table, c.name, ref)}`).join(", ");
-  const cond = table.replaceWhenGreater
-    ? ` AND ${ref("S", table.replaceWhenGreater)} > ${ref("T", table.replaceWhenGreater)}`
-    : "";
-  const cols = table.columns.map((c) => quote(c.name)).join(", ");
-  const vals = table.columns.map((c) => ref("S", c.name)).join(", ");
-  return `MERGE ${options.mergeInto === false ? "" : "INTO "}${target} T USING ${source} S ON ${on} ` +
-    `WHEN MATCHED${cond} THEN UPDATE SET ${set} ` +
-    `WHEN NOT MATCHED THEN INSERT (${cols}) VALUES (${vals})`;
+export function buildMerge(def: TableDef, target: string, source: string, dialect: MergeDialect): string {
+  const names = def.columns.map((column) => column.name);
+  const known = new Set(names);
+  const mentioned = [
+    ...def.key,
+    ...Object.keys(def.mergeRules ?? {}),
+    ...(def.stickyGroup ? [def.stickyGroup.guard, ...def.stickyGroup.columns] : []),
+    ...(def.replaceWhenGreater ? [def.replaceWhenGreater] : []),
+  ];
+  for (const name of mentioned) {
+    if (!known.has(name)) {
+      throw new TypeError(
+        `Cannot build the MERGE of '${def.name}' as it names an unknown column: current value is ${name}`,
+      );
+    }
+  }
+  if (def.key.length === 0) {
+    throw new TypeError(
+      `Cannot build the MERGE of '${def.name}' as 'key' must list at least one column: current value is []`,
+    );
+  }
+  const c = dialect.column;
+  const columns = names.map(c);
+  const keys = new Set(def.key);
+  const sticky = new Set(def.stickyGroup?.columns ?? []);
+  const guard = def.stickyGroup ? c(def.stickyGroup.guard) : undefined;
+  const set = names.filter((name) => !keys.has(name)).map((name) => {
+    const col = c(name);
+    if (guard && sticky.has(name)) {
+      return `${col} = IF(S.${guard} IS NULL AND T.${guard} IS NOT NULL, T.${col}, S.${col})`;
+    }
+    if (def.mergeRules?.[name] === "prefer_new_non_null") return `${col} = COALESCE(S.${col}, T.${col})`;
+    return `${col} = S.${col}`;
+  });
+  const on = def.key.map((name) => `T.${c(name)} = S.${c(name)}`).join(" AND ");
+  const greater = def.replaceWhenGreater ? c(def.replaceWhenGreater) : undefined;
+  const when = greater ? ` AND S.${greater} > T.${greater}` : "";
+  return [
+    `MERGE${dialect.into ? " INTO" : ""} ${target} T USING ${source} S ON ${on}`,
+    ...(set.length ? [`WHEN MATCHED${when} THEN UPDATE SET ${set.join(", ")}`] : []),
+    `WHEN NOT MATCHED THEN INSERT (${columns.join(", ")}) VALUES (${
+      columns.map((col) => `S.${col}`).join(", ")
+    })`,
+  ].join("\n");
 }

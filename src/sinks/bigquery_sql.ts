@@ -6,6 +6,7 @@
  * @module
  */
 import type { TableDef } from "../schema/tables.ts";
+import { buildMerge } from "./_merge_sql.ts";
 
 /** A fully qualified table. */
 export interface TableRef {
@@ -96,46 +97,12 @@ export function stagingTableName(table: string, runId: string): string {
  * @throws {TypeError} When an identifier is invalid or a rule names an unknown column.
  */
 export function mergeStatement(def: TableDef, refs: { target: TableRef; staging: TableRef }): Statement {
-  const columns = def.columns.map((column) => checkIdentifier(column.name));
-  const known = new Set(columns);
-  const mentioned = [
-    ...def.key,
-    ...Object.keys(def.mergeRules ?? {}),
-    ...(def.stickyGroup ? [def.stickyGroup.guard, ...def.stickyGroup.columns] : []),
-    ...(def.replaceWhenGreater ? [def.replaceWhenGreater] : []),
-  ];
-  for (const name of mentioned) {
-    if (!known.has(name)) {
-      throw new TypeError(
-        `Cannot build the MERGE of '${def.name}' as it names an unknown column: current value is ${name}`,
-      );
-    }
-  }
-  if (def.key.length === 0) {
-    throw new TypeError(
-      `Cannot build the MERGE of '${def.name}' as 'key' must list at least one column: current value is []`,
-    );
-  }
-  const keys = new Set(def.key);
-  const sticky = new Set(def.stickyGroup?.columns ?? []);
-  const guard = def.stickyGroup?.guard;
-  const set = columns.filter((name) => !keys.has(name)).map((name) => {
-    if (guard && sticky.has(name)) {
-      return `${name} = IF(S.${guard} IS NULL AND T.${guard} IS NOT NULL, T.${name}, S.${name})`;
-    }
-    if (def.mergeRules?.[name] === "prefer_new_non_null") return `${name} = COALESCE(S.${name}, T.${name})`;
-    return `${name} = S.${name}`;
-  });
-  const on = def.key.map((name) => `T.${name} = S.${name}`).join(" AND ");
-  const when = def.replaceWhenGreater ? ` AND S.${def.replaceWhenGreater} > T.${def.replaceWhenGreater}` : "";
-  const lines = [
-    `MERGE ${quoteTable(refs.target)} T USING ${quoteTable(refs.staging)} S ON ${on}`,
-    ...(set.length ? [`WHEN MATCHED${when} THEN UPDATE SET ${set.join(", ")}`] : []),
-    `WHEN NOT MATCHED THEN INSERT (${columns.join(", ")}) VALUES (${
-      columns.map((name) => `S.${name}`).join(", ")
-    })`,
-  ];
-  return { query: lines.join("\n") };
+  return {
+    query: buildMerge(def, quoteTable(refs.target), quoteTable(refs.staging), {
+      column: checkIdentifier,
+      into: false,
+    }),
+  };
 }
 
 /** The `sessions` columns the refresh recomputes from `messages`. */

@@ -153,7 +153,10 @@ export class DuckDbSink implements Sink {
       }, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${maxObjectSize}))`;
       await this.#run("BEGIN TRANSACTION", "begin");
       try {
-        await this.#run(buildMerge(table, quote(staged.table), source, quote), `merge ${staged.table}`);
+        await this.#run(
+          buildMerge(table, quote(staged.table), source, { column: quote, into: true }),
+          `merge ${staged.table}`,
+        );
         if (staged.table === "sessions") await this.#refreshSessions(source);
         await this.#run("COMMIT", "commit");
       } catch (error) {
