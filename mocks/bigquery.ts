@@ -106,16 +106,11 @@ export interface BigQueryMockOptions {
   now?: () => number;
 }
 
-/** A table in the mock's warehouse. */
-export interface MockTable {
-  datasetId: string;
-  tableId: string;
-  schema: BigQueryColumnSchema[];
-  timePartitioning?: { type: string; field?: string };
-  clustering?: { fields: string[] };
-  expirationTime?: string;
-  rows: Record<string, unknown>[];
-}
+/** A table in the mock's warehouse, as tests inspect it (a copy of the stored table's public part). */
+export type MockTable = Pick<
+  StoredTable,
+  "datasetId" | "tableId" | "schema" | "timePartitioning" | "clustering" | "expirationTime" | "rows"
+>;
 
 /** One request the mock answered. */
 export interface BigQueryCall {

@@ -66,16 +66,8 @@ const MAP_PATHS = new Set(["snapshot.trackedFileBackups"]);
 const ONE_LEVEL_KEYS = new Set(["toolUseResult", "input"]);
 const FIELD_NAME = /^[A-Za-z_$][\w$-]*$/;
 
-interface FileTally {
-  path: string;
-  size: number;
-  mtimeMs: number;
-  lines: number;
-  blankLines: number;
-  records: number;
-  rejects: number;
-  recordTypes: Map<string, number>;
-}
+/** A {@linkcode FileManifest} being counted: record types in a Map until the manifest is written. */
+type FileTally = Omit<FileManifest, "recordTypes"> & { recordTypes: Map<string, number> };
 
 /**
  * Accumulates the {@linkcode Manifest} from `extract()` events.
