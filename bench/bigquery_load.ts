@@ -25,6 +25,7 @@ import { createBigQueryClient, createBigQuerySink } from "../src/sinks/bigquery.
 import { mulberry32 } from "../mocks/_random.ts";
 import { serveMocks } from "./_mock_server.ts";
 import { emptySessionRow } from "../src/stages/identify.ts";
+import { messageRow, usageRow } from "../src/testing/rows.ts";
 
 const { values } = parseArgs({
   options: {
@@ -93,47 +94,35 @@ function* messages(): Generator<MessageRow> {
     const timestamp = new Date(START + i * 7_000).toISOString();
     const assistant = i % 2 === 1;
     const prompt = !assistant && random() < 0.3;
-    yield {
+    const session = Math.floor(i / SESSION_SIZE);
+    // Fields are listed in the order they draw from `random`, so the same seed gives the same rows.
+    yield messageRow(i, RUN_ID, {
       uuid: `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
       message_key: `k${i}`,
       parent_uuid: i % SESSION_SIZE === 0
         ? null
         : `00000000-0000-4000-8000-${(i - 1).toString(16).padStart(12, "0")}`,
-      logical_parent_uuid: null,
-      session_id: `session-${Math.floor(i / SESSION_SIZE)}`,
-      project_id: `proj-${Math.floor(i / SESSION_SIZE) % 7}`,
-      project: `/home/dana/code/p${Math.floor(i / SESSION_SIZE) % 7}`,
+      session_id: `session-${session}`,
+      project_id: `proj-${session % 7}`,
+      project: `/home/dana/code/p${session % 7}`,
       turn: i % SESSION_SIZE,
       timestamp,
       event_date: timestamp.slice(0, 10),
-      type: assistant ? "assistant" : "user",
-      subtype: null,
       kind: assistant
         ? (random() < 0.5 ? "tool_use" : "assistant_text")
         : prompt
         ? "human_prompt"
         : "tool_result",
-      role: assistant ? "assistant" : "user",
-      model: assistant ? "claude-sonnet-4-5" : null,
-      api_message_id: assistant ? `msg_${i}` : null,
-      request_id: assistant ? `req_${i}` : null,
       text: text(5 + Math.floor(random() * 60)),
       tool_names: assistant && random() < 0.5 ? ["Bash"] : [],
-      is_sidechain: false,
-      is_meta: false,
-      is_compact_summary: false,
-      agent_id: null,
-      git_branch: "main",
-      cc_version: "2.1.0",
-      source_file: `/home/dana/.claude/projects/p/session-${Math.floor(i / SESSION_SIZE)}.jsonl`,
+      source_file: `/home/dana/.claude/projects/p/session-${session}.jsonl`,
       source_line: (i % SESSION_SIZE) + 1,
       source_offset: (i % SESSION_SIZE) * 900,
-      run_id: RUN_ID,
       corrected_text: prompt ? text(8) : null,
       correction_status: prompt ? "corrected" : null,
       correction_model: prompt ? "gemini-2.5-flash-lite" : null,
       extra: null,
-    };
+    });
   }
 }
 
@@ -142,26 +131,18 @@ function* usage(): Generator<UsageRow> {
     const timestamp = new Date(START + i * 7_000).toISOString();
     const input = Math.floor(random() * 5000);
     const output = Math.floor(random() * 2000);
-    yield {
-      usage_key: `msg_${i}:req_${i}`,
-      api_message_id: `msg_${i}`,
-      request_id: `req_${i}`,
-      session_id: `session-${Math.floor(i / SESSION_SIZE)}`,
-      project_id: `proj-${Math.floor(i / SESSION_SIZE) % 7}`,
-      model: "claude-sonnet-4-5",
+    const session = Math.floor(i / SESSION_SIZE);
+    yield usageRow(i, RUN_ID, {
+      session_id: `session-${session}`,
+      project_id: `proj-${session % 7}`,
       timestamp,
       event_date: timestamp.slice(0, 10),
       input_tokens: input,
       output_tokens: output,
-      cache_creation_input_tokens: 0,
       cache_read_input_tokens: 0,
       total_tokens: input + output,
-      service_tier: "standard",
-      speed: null,
-      is_sidechain: false,
       source_uuid: `u${i}`,
-      run_id: RUN_ID,
-    };
+    });
   }
 }
 
