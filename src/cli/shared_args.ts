@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { InputError, UsageError } from "../errors.ts";
 import type { FlagSpecs, ParsedFlags } from "./args.ts";
 import type { CommandContext } from "./context.ts";
@@ -78,7 +79,6 @@ export async function ensureWritableDir(dir: string): Promise<void> {
 }
 
 function absolute(path: string, ctx: CommandContext): string {
-  if (path.startsWith("/")) return path.replace(/\/+$/, "") || "/";
-  if (path === "~" || path.startsWith("~/")) return `${ctx.env("HOME") ?? ""}${path.slice(1)}`;
-  return `${Deno.cwd()}/${path}`.replace(/\/\.?\/?$/, "").replace(/\/\.\//g, "/");
+  if (path === "~" || path.startsWith("~/")) return resolve(ctx.env("HOME") ?? "/", `.${path.slice(1)}`);
+  return resolve(path);
 }
