@@ -375,6 +375,14 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
     },
   });
 
+  const stageRunsRow = async (): Promise<StagedTable> => {
+    const writer = await NdjsonWriter.create(`${runDir}/runs.ndjson`);
+    await writer.write(runRow(clock.now()));
+    const runs = await writer.close("runs");
+    staged.push(runs);
+    return runs;
+  };
+
   const loads: LoadResult[] = [];
   let tableCounts: Record<TableName, number> | null = null;
   let sinkInfo: RunSummary["sink"] = null;
@@ -385,35 +393,30 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
     sinkInfo = { name: sink.name, location: sink.location };
     await sink.prepare();
     for (const table of staged) loads.push(await sink.load(table));
-    const runsWriter = await NdjsonWriter.create(`${runDir}/runs.ndjson`);
-    await runsWriter.write(runRow(clock.now()));
-    const runsStaged = await runsWriter.close("runs");
-    staged.push(runsStaged);
     // The runs row goes last: its presence marks the run complete.
-    loads.push(await sink.load(runsStaged));
+    loads.push(await sink.load(await stageRunsRow()));
     tableCounts = await sink.counts();
-    for (const table of staged) await Deno.remove(table.path).catch(() => {});
   }
-  if (!options.dryRun && (shouldLoad || (options.openSink === null && untilStage >= 3))) {
+  const commit = !options.dryRun && (shouldLoad || (options.openSink === null && untilStage >= 3));
+  if (commit) {
     state.watermarks = newWatermarks;
     await saveState(options.dataDir, state);
     if (stage4 && pendingAfter) {
       if (pendingAfter.rows > 0) await Deno.rename(pendingAfter.path, pendingStore);
       else await Deno.remove(pendingStore).catch(() => {});
     }
-    if (waiting) {
-      const staged = await waiting.close("messages");
-      if (staged.rows > 0) await appendFile(staged.path, pendingStore);
-      await Deno.remove(staged.path).catch(() => {});
-    }
   }
-  if (options.openSink === null && untilStage >= 3 && !options.dryRun) {
-    const runsWriter = await NdjsonWriter.create(`${runDir}/runs.ndjson`);
-    await runsWriter.write(runRow(clock.now()));
-    staged.push(await runsWriter.close("runs"));
+  if (waiting) {
+    const waited = await waiting.close("messages");
+    if (commit && waited.rows > 0) await appendFile(waited.path, pendingStore);
+    await Deno.remove(waited.path).catch(() => {});
   }
+  if (options.openSink === null && untilStage >= 3 && !options.dryRun) await stageRunsRow();
 
-  if (options.dryRun) { for (const table of staged) await Deno.remove(table.path).catch(() => {}); }
+  // Staged files are the output only with `--sink none`; otherwise they were loaded or are not wanted.
+  if (options.openSink !== null || options.dryRun) {
+    for (const table of staged) await Deno.remove(table.path).catch(() => {});
+  }
 
   const summary: RunSummary = {
     runId,
