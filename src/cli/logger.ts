@@ -23,7 +23,14 @@ const encoder = new TextEncoder();
 export function consoleOutput(): Output {
   const errIsTerminal = Deno.stderr.isTerminal();
   return {
-    out: (line) => void Deno.stdout.writeSync(encoder.encode(line + "\n")),
+    out(line) {
+      try {
+        Deno.stdout.writeSync(encoder.encode(line + "\n"));
+      } catch (error) {
+        // A reader that stopped early (`ccpipe run | head`) is not an error.
+        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      }
+    },
     err: (line) => void Deno.stderr.writeSync(encoder.encode(line + "\n")),
     errIsTerminal,
     status(line) {
