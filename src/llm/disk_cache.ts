@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { writeFileAtomic } from "../io/atomic_write.ts";
 import { type Clock, systemClock } from "../ports.ts";
 
 /** One cached answer for one redacted, normalised text. */
@@ -156,15 +157,7 @@ export function createDiskCache(dir: string, options: { clock?: Clock } = {}): C
     async put(key, value) {
       assertKey(key);
       const path = pathOf(key);
-      await Deno.mkdir(join(dir, key.slice(0, 2)), { recursive: true });
-      const temp = `${path}.${crypto.randomUUID()}.tmp`;
-      try {
-        await Deno.writeTextFile(temp, JSON.stringify({ v: 1, key, value }));
-        await Deno.rename(temp, path);
-      } catch (error) {
-        await Deno.remove(temp).catch(() => {});
-        throw error;
-      }
+      await writeFileAtomic(path, JSON.stringify({ v: 1, key, value }));
     },
     async stats() {
       const result: CacheStats = { entries: 0, bytes: 0, oldestMs: null, newestMs: null };

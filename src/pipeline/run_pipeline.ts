@@ -18,7 +18,8 @@ import { extract } from "../stages/extract.ts";
 import { SessionAccumulator, toMessageRow } from "../stages/identify.ts";
 import { Inventory, type Manifest } from "../stages/inventory.ts";
 import { UsageAccumulator } from "../stages/usage.ts";
-import { loadState, saveState, statePaths, writeAtomic } from "../state/state_store.ts";
+import { loadState, saveState, statePaths } from "../state/state_store.ts";
+import { writeFileAtomic } from "../io/atomic_write.ts";
 import { NdjsonWriter, readNdjson } from "./staging.ts";
 import { reconcile, type Reconciliation } from "./reconcile.ts";
 import { acquireLock } from "./lock.ts";
@@ -262,7 +263,7 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
 
   const manifest = inventory.manifest(new Date(clock.now()));
   const manifestPath = `${runDir}/manifest.json`;
-  await writeAtomic(manifestPath, JSON.stringify(manifest, null, 2));
+  await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2));
 
   let messagesStaged = await writers.messages.close("messages");
   const staged: StagedTable[] = [];
@@ -437,6 +438,6 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
     stage4: stage4Accounting,
     durationMs: clock.now() - started,
   };
-  await writeAtomic(`${runDir}/summary.json`, JSON.stringify(summary, null, 2));
+  await writeFileAtomic(`${runDir}/summary.json`, JSON.stringify(summary, null, 2));
   return summary;
 }

@@ -9,8 +9,9 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { SinkError } from "../errors.ts";
+import { writeFileAtomic } from "../io/atomic_write.ts";
 import { type Clock, systemClock } from "../ports.ts";
 
 /** The kinds of job a budget counts. */
@@ -195,14 +196,9 @@ export class JobBudget {
   }
 
   async #save(): Promise<void> {
-    const dir = dirname(this.#path);
-    const temp = `${this.#path}.${crypto.randomUUID()}.tmp`;
     try {
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeTextFile(temp, JSON.stringify(this.#state) + "\n");
-      await Deno.rename(temp, this.#path);
+      await writeFileAtomic(this.#path, JSON.stringify(this.#state) + "\n");
     } catch (error) {
-      await Deno.remove(temp).catch(() => {});
       throw new SinkError(
         `Cannot write the BigQuery job budget state at ${this.#path}: ${(error as Error).message}`,
         {

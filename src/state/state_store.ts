@@ -6,6 +6,7 @@
  * @module
  */
 import { InputError } from "../errors.ts";
+import { writeFileAtomic } from "../io/atomic_write.ts";
 import type { Watermark } from "../schema/mod.ts";
 import { FingerprintSet } from "./fingerprint_set.ts";
 import { loadWatermarks, saveWatermarks } from "./watermarks.ts";
@@ -37,14 +38,6 @@ async function readOptional(path: string): Promise<Uint8Array | null> {
     if (error instanceof Deno.errors.NotFound) return null;
     throw new InputError(`Cannot read state file ${path}: ${(error as Error).message}`, { cause: error });
   }
-}
-
-/** Writes bytes atomically: a temp file beside the target, then rename. */
-export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-  else await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
 }
 
 /**
@@ -81,9 +74,8 @@ export async function loadState(dataDir: string): Promise<PipelineState> {
 /** Commits the state after a successful load. */
 export async function saveState(dataDir: string, state: PipelineState): Promise<void> {
   const paths = statePaths(dataDir);
-  await Deno.mkdir(paths.dir, { recursive: true });
-  await writeAtomic(paths.seen, state.seen.toBytes());
-  await writeAtomic(paths.turns, JSON.stringify(Object.fromEntries(state.turns)));
+  await writeFileAtomic(paths.seen, state.seen.toBytes());
+  await writeFileAtomic(paths.turns, JSON.stringify(Object.fromEntries(state.turns)));
   // Watermarks last: if anything before failed, the next run rereads and the upserts absorb it.
   await saveWatermarks(paths.watermarks, state.watermarks.values());
 }

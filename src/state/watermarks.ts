@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { writeFileAtomic } from "../io/atomic_write.ts";
 import { InputError } from "../errors.ts";
 import type { Watermark } from "../schema/records.ts";
 
@@ -117,23 +117,12 @@ export async function loadWatermarks(path: string): Promise<Map<string, Watermar
 export async function saveWatermarks(path: string, marks: Iterable<Watermark>): Promise<void> {
   const files = [...marks].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const text = JSON.stringify({ version: FORMAT_VERSION, files }, null, 1) + "\n";
-  const temp = `${path}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.mkdir(dirname(path), { recursive: true });
-    await writeSynced(temp, new TextEncoder().encode(text));
-    await Deno.rename(temp, path);
+    // Synced: a power cut must not leave an empty watermark file renamed in.
+    await writeFileAtomic(path, text, { sync: true });
   } catch (error) {
-    await Deno.remove(temp).catch(() => {});
     throw new InputError(`Cannot save watermarks to '${path}' as it cannot be written`, { cause: error });
   }
-}
-
-/** Writes and flushes to disk before the rename, so a power cut cannot leave an empty file renamed in. */
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  using file = await Deno.open(path, { write: true, create: true, truncate: true });
-  let written = 0;
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
-  await file.syncData();
 }
 
 function isWatermark(value: unknown): value is Watermark {
