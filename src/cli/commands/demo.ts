@@ -92,51 +92,35 @@ export async function demoCommand(args: string[], ctx: CommandContext): Promise<
     await using db = await openDuckDbSink(dbPath);
     const out = ctx.output.out;
     out("");
-    out("Corrected prompts (messages where correction_status = 'corrected'):");
-    for (
-      const line of table(
-        await db.query(
-          `SELECT text, corrected_text FROM messages WHERE correction_status = 'corrected'
-           ORDER BY timestamp LIMIT 6`,
-        ),
-        ["text", "corrected_text"],
-        50,
-      )
-    ) out(line);
-    out("");
-    out("Prompt outcomes:");
-    for (
-      const line of table(
-        await db.query(
-          `SELECT correction_status, COUNT(*) AS prompts FROM messages WHERE kind = 'human_prompt'
-           GROUP BY correction_status ORDER BY prompts DESC`,
-        ),
-        ["correction_status", "prompts"],
-      )
-    ) out(line);
-    out("");
-    out("Tokens by model (usage, one row per API response):");
-    for (
-      const line of table(
-        await db.query(
-          `SELECT model, COUNT(*) AS responses, SUM(input_tokens) AS input, SUM(output_tokens) AS output,
-             SUM(cache_read_input_tokens) AS cache_read FROM usage GROUP BY model ORDER BY model`,
-        ),
-        ["model", "responses", "input", "output", "cache_read"],
-      )
-    ) out(line);
-    out("");
-    out("Sessions:");
-    for (
-      const line of table(
-        await db.query(
-          `SELECT session_id, project, message_count, human_prompt_count, title FROM sessions ORDER BY first_timestamp`,
-        ),
-        ["session_id", "project", "message_count", "human_prompt_count", "title"],
-        40,
-      )
-    ) out(line);
-    out("");
+    const section = async (title: string, sql: string, columns: string[], width?: number) => {
+      out(title);
+      for (const line of table(await db.query(sql), columns, width)) out(line);
+      out("");
+    };
+    await section(
+      "Corrected prompts (messages where correction_status = 'corrected'):",
+      `SELECT text, corrected_text FROM messages WHERE correction_status = 'corrected' ORDER BY timestamp LIMIT 6`,
+      ["text", "corrected_text"],
+      50,
+    );
+    await section(
+      "Prompt outcomes:",
+      `SELECT correction_status, COUNT(*) AS prompts FROM messages WHERE kind = 'human_prompt'
+       GROUP BY correction_status ORDER BY prompts DESC`,
+      ["correction_status", "prompts"],
+    );
+    await section(
+      "Tokens by model (usage, one row per API response):",
+      `SELECT model, COUNT(*) AS responses, SUM(input_tokens) AS input, SUM(output_tokens) AS output,
+         SUM(cache_read_input_tokens) AS cache_read FROM usage GROUP BY model ORDER BY model`,
+      ["model", "responses", "input", "output", "cache_read"],
+    );
+    await section(
+      "Sessions:",
+      `SELECT session_id, project, message_count, human_prompt_count, title FROM sessions ORDER BY first_timestamp`,
+      ["session_id", "project", "message_count", "human_prompt_count", "title"],
+      40,
+    );
     out(
       flags.keep
         ? `Data kept in ${dataDir} (open ${dbPath} with duckdb).`
