@@ -1,29 +1,12 @@
 /**
- * Replaces secret-shaped strings with numbered placeholders before anything leaves the machine, and
- * puts them back after. Placeholders have the exact form `{{SECRET_1}}`, numbered per text in order of
- * first appearance; the same secret twice gets the same number.
+ * Replaces secrets with numbered placeholders before anything leaves the machine, and puts them back
+ * after. Placeholders have the exact form `{{SECRET_1}}`, numbered per text in order of first
+ * appearance; the same secret twice gets the same number. What counts as a secret is
+ * {@linkcode findSecrets}'s business (secretlint's recommended rules plus ccpipe's own).
  *
  * @module
  */
-
-/** The patterns redacted, by name. Assignment values keep their `key=` prefix (group `value`). */
-const PATTERNS: readonly { name: string; re: RegExp }[] = [
-  {
-    name: "pem_private_key",
-    re: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g,
-  },
-  { name: "jwt", re: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g },
-  { name: "aws_access_key", re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
-  { name: "github_token", re: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})/g },
-  { name: "openai_anthropic_key", re: /\bsk-(?:ant-)?[A-Za-z0-9_-]{20,}/g },
-  { name: "google_api_key", re: /\bAIza[0-9A-Za-z_-]{30,}/g },
-  { name: "slack_token", re: /\bxox[abprs]-[0-9A-Za-z-]{10,}/g },
-  {
-    name: "assignment",
-    re:
-      /\b(?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret|secret[_-]?key)["']?\s*[:=]\s*(["']?)(?<value>[^\s"',;{}]{4,})\1/gi,
-  },
-];
+import { findSecrets } from "./secret_rules.ts";
 
 const PLACEHOLDER = /\{\{SECRET_(\d+)\}\}/g;
 
@@ -36,50 +19,38 @@ export interface Redacted {
 }
 
 /**
- * Replaces secret-shaped strings (cloud keys, provider tokens, JWTs, private keys, `password=`
- * assignments) with `{{SECRET_n}}` placeholders.
+ * Replaces every secret (cloud and provider keys, tokens, private keys, passwords in URLs, headers
+ * and `NAME=value` assignments) with a `{{SECRET_n}}` placeholder.
  *
  * @example Redact and restore
  * ```ts
  * import { redact, restore } from "./redact.ts";
- * const { text, secrets } = redact("use AKIAABCDEFGHIJKLMNOP now");
- * if (text !== "use {{SECRET_1}} now") throw new Error(text);
- * if (restore(text, secrets) !== "use AKIAABCDEFGHIJKLMNOP now") throw new Error("restore");
+ * const { text, secrets } = redact("use DB_PASSWORD=hunter22 now");
+ * if (text !== "use DB_PASSWORD={{SECRET_1}} now") throw new Error(text);
+ * if (restore(text, secrets) !== "use DB_PASSWORD=hunter22 now") throw new Error("restore");
  * ```
  *
  * @param text The original text.
  * @returns The redacted text and the secrets in placeholder order.
  */
 export function redact(text: string): Redacted {
+  const spans = findSecrets(text);
+  if (spans.length === 0) return { text, secrets: [] };
   const secrets: string[] = [];
   const numberOf = new Map<string, number>();
-  const placeholderFor = (secret: string): string => {
+  let out = "";
+  let from = 0;
+  for (const { start, end } of spans) {
+    const secret = text.slice(start, end);
     let n = numberOf.get(secret);
     if (n === undefined) {
-      secrets.push(secret);
-      n = secrets.length;
+      n = secrets.push(secret);
       numberOf.set(secret, n);
     }
-    return `{{SECRET_${n}}}`;
-  };
-  let out = text;
-  for (const { name, re } of PATTERNS) {
-    re.lastIndex = 0;
-    if (!re.test(out)) continue;
-    re.lastIndex = 0;
-    if (name === "assignment") {
-      out = out.replace(re, (match: string, ...args: unknown[]) => {
-        const groups = args.at(-1) as { value: string };
-        const value = groups.value;
-        if (/^\{\{SECRET_\d+\}\}$/.test(value) || /^\{\{SECRET_/.test(value)) return match;
-        const at = match.lastIndexOf(value);
-        return match.slice(0, at) + placeholderFor(value) + match.slice(at + value.length);
-      });
-    } else {
-      out = out.replace(re, (match) => placeholderFor(match));
-    }
+    out += `${text.slice(from, start)}{{SECRET_${n}}}`;
+    from = end;
   }
-  return { text: out, secrets };
+  return { text: out + text.slice(from), secrets };
 }
 
 /**

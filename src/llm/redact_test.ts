@@ -1,49 +1,71 @@
 import assert from "node:assert/strict";
+import { SECRET_FREE_PROMPTS, secretFormats } from "../testing/secret_formats.ts";
 import { placeholdersIn, redact, restore } from "./redact.ts";
 
-const SECRETS: Record<string, string> = {
-  aws: "AKIAIOSFODNN7EXAMPLE",
-  github: "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
-  githubPat: "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
-  openai: "sk-proj-abcdefghijklmnopqrstuvwx0123",
-  anthropic: "sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345",
-  google: "AIzaSyA1234567890abcdefghijklmnopqrstu",
-  slack: "xoxb-1234567890-abcdefghijkl",
-  jwt: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-  pem: "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1234\nabcd==\n-----END RSA PRIVATE KEY-----",
-};
+const FORMATS = secretFormats();
+const byName = (name: string) => FORMATS.find((format) => format.name === name)!;
+const AWS_ID = byName("aws_access_key_id").secrets[0];
+const GOOGLE = byName("google_api_key").secrets[0];
 
-Deno.test("redact() replaces every secret shape with a numbered placeholder", () => {
-  for (const [name, secret] of Object.entries(SECRETS)) {
-    const { text, secrets } = redact(`before ${secret} after`);
-    assert.equal(text, "before {{SECRET_1}} after", name);
-    assert.deepEqual(secrets, [secret], name);
+Deno.test("redact() hides every part of every secret format and restore() gives the prompt back", () => {
+  for (const { name, prompt, secrets } of FORMATS) {
+    const redacted = redact(prompt);
+    for (const secret of secrets) {
+      assert.ok(!redacted.text.includes(secret), `${name} leaks: ${redacted.text}`);
+    }
+    assert.ok(redacted.secrets.length >= 1 && placeholdersIn(redacted.text).length >= 1, name);
+    assert.equal(restore(redacted.text, redacted.secrets), prompt, name);
   }
 });
 
-Deno.test("redact() keeps the key of an assignment and hides its value", () => {
+Deno.test("redact() keeps the name of an assignment and hides its value", () => {
   const { text, secrets } = redact('set password=hunter22 and api_key: "abcd1234" and TOKEN = xyz98765');
   assert.equal(text, 'set password={{SECRET_1}} and api_key: "{{SECRET_2}}" and TOKEN = {{SECRET_3}}');
   assert.deepEqual(secrets, ["hunter22", "abcd1234", "xyz98765"]);
 });
 
-Deno.test("redact() gives the same secret the same number and numbers per text", () => {
-  const { text, secrets } = redact(`${SECRETS.aws} then ${SECRETS.google} then ${SECRETS.aws}`);
-  assert.equal(text, "{{SECRET_1}} then {{SECRET_2}} then {{SECRET_1}}");
-  assert.equal(secrets.length, 2);
-  assert.equal(redact(`only ${SECRETS.google}`).text, "only {{SECRET_1}}");
+Deno.test("redact() hides the password of a URL, a curl -u and an Authorization header", () => {
+  // secretlint's database rule reports the whole connection string; other schemes lose only the password.
+  assert.equal(redact("psql postgres://app:pa55-word@db:5432/prod").text, "psql {{SECRET_1}}");
+  assert.equal(redact("redis://default:p@ss@cache:6379/0").text, "redis://default:{{SECRET_1}}@cache:6379/0");
+  assert.equal(
+    redact("curl -u admin:hunter22 https://ci.local").text,
+    "curl -u admin:{{SECRET_1}} https://ci.local",
+  );
+  assert.equal(
+    redact('curl -H "Authorization: Basic YWRtaW46aHVudGVyMjI=" x').text,
+    'curl -H "Authorization: Basic {{SECRET_1}}" x',
+  );
 });
 
-Deno.test("redact() leaves ordinary prose alone", () => {
-  const prose = "pls fix teh bug in src/app.ts, the token count is wrong and sk- prefixes are fine";
-  assert.deepEqual(redact(prose), { text: prose, secrets: [] });
+Deno.test("redact() ends a private key without END at the end of its base64 lines", () => {
+  const body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nQ2xsb3N1cmVzIGFyZSBub3QgYWxsb3dlZA==";
+  const { text, secrets } = redact(`-----BEGIN PRIVATE KEY-----\n${body}\n\nwhy is it rejected`);
+  assert.equal(text, "{{SECRET_1}}\n\nwhy is it rejected");
+  assert.deepEqual(secrets, [`-----BEGIN PRIVATE KEY-----\n${body}`]);
+});
+
+Deno.test("redact() gives the same secret the same number and numbers per text", () => {
+  const { text, secrets } = redact(`${AWS_ID} then ${GOOGLE} then ${AWS_ID}`);
+  assert.equal(text, "{{SECRET_1}} then {{SECRET_2}} then {{SECRET_1}}");
+  assert.deepEqual(secrets, [AWS_ID, GOOGLE]);
+  assert.equal(redact(`only ${GOOGLE}`).text, "only {{SECRET_1}}");
+});
+
+Deno.test("redact() leaves prose, code, hashes, ids, paths and plain URLs alone", () => {
+  for (const prompt of SECRET_FREE_PROMPTS) assert.deepEqual(redact(prompt), { text: prompt, secrets: [] });
+});
+
+Deno.test("redact() ignores a secretlint-disable comment in the prompt", () => {
+  const { text } = redact(`// secretlint-disable\nuse ${AWS_ID}`);
+  assert.equal(text, "// secretlint-disable\nuse {{SECRET_1}}");
 });
 
 Deno.test("restore() reverses redact() even after a correction", () => {
-  const original = `teh key is ${SECRETS.aws} adn password=hunter22`;
+  const original = `teh key is ${AWS_ID} adn password=hunter22`;
   const { text, secrets } = redact(original);
   const corrected = text.replace("teh", "the").replace("adn", "and");
-  assert.equal(restore(corrected, secrets), `the key is ${SECRETS.aws} and password=hunter22`);
+  assert.equal(restore(corrected, secrets), `the key is ${AWS_ID} and password=hunter22`);
   assert.equal(restore(text, secrets), original);
   assert.equal(restore("{{SECRET_9}}", secrets), "{{SECRET_9}}");
   assert.deepEqual(placeholdersIn(text), ["{{SECRET_1}}", "{{SECRET_2}}"]);

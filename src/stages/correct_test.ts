@@ -7,6 +7,7 @@ import { type CorrectionClient, createGeminiClient } from "../llm/gemini_client.
 import { FakeClock } from "../llm/_test_clock.ts";
 import { startMock } from "../llm/_test_mock.ts";
 import type { GeminiFault } from "../../mocks/gemini.ts";
+import { secretFormats } from "../testing/secret_formats.ts";
 import {
   correct,
   type CorrectionResult,
@@ -302,10 +303,11 @@ Deno.test("correct() after a kill mid-stage reruns with no repeated call and the
 
 Deno.test("correct() never lets a secret into a request, the cache or the stats", async () => {
   await using dir = await tempDir();
+  const format = (name: string) => secretFormats().find((f) => f.name === name)!.secrets[0]!;
   const secrets = [
-    "AKIAIOSFODNN7EXAMPLE",
+    format("aws_access_key_id"),
     "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
-    "sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345",
+    format("anthropic_key"),
     "AIzaSyA1234567890abcdefghijklmnopqrstuv",
     "xoxb-1234567890-abcdefghijkl",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
