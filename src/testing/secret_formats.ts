@@ -107,7 +107,7 @@ export function secretFormats(seed = 9): SecretFormat[] {
   const openai = "sk-proj-" + pick(ALNUM + "_-", 74) + "T3BlbkFJ" + pick(ALNUM + "_-", 74);
   add("openai_project_key", false, `why does ${openai} return 401`, openai);
   const opaque = pick(ALNUM, 48);
-  add("openai_env_opaque", true, `OPENAI_API_KEY=${opaque} python app.py crashes`, opaque);
+  add("openai_env_opaque", true, `when I run OPENAI_API_KEY=${opaque} python app.py it crashes`, opaque);
   const anthropic = "sk-ant-api03-" + pick(ALNUM + "_-", 93) + "AA";
   add("anthropic_key", false, `claude says invalid key ${anthropic}`, anthropic);
   const hf = "hf_" + pick(UPPER + LOWER, 34);
@@ -143,7 +143,7 @@ export function secretFormats(seed = 9): SecretFormat[] {
   const pg = pick(ALNUM, 16);
   add("postgres_url", true, `psql postgres://app:${pg}@db.internal:5432/prod says timeout`, pg);
   const my = pick(ALNUM, 14) + "!";
-  add("mysql_url", true, `DATABASE_URL="mysql://root:${my}@127.0.0.1:3306/shop" isnt picked up`, my);
+  add("mysql_url", true, `why is DATABASE_URL="mysql://root:${my}@127.0.0.1:3306/shop" not picked up`, my);
   const mongo = pick(ALNUM, 20);
   add(
     "mongodb_srv_url",
@@ -152,7 +152,7 @@ export function secretFormats(seed = 9): SecretFormat[] {
     mongo,
   );
   const redis = pick(ALNUM, 24);
-  add("redis_url", false, `REDIS_URL=redis://default:${redis}@cache.example.com:6379 times out`, redis);
+  add("redis_url", false, `the worker with REDIS_URL=redis://default:${redis}@cache.example.com:6379 times out`, redis);
   const gitUrl = pick(ALNUM, 20);
   add(
     "https_url_credentials",
@@ -163,9 +163,9 @@ export function secretFormats(seed = 9): SecretFormat[] {
   const dbPassword = pick(LOWER, 6) + pick(DIGITS, 4) + pick(UPPER, 2);
   add("db_password_env", true, `in .env I have DB_PASSWORD=${dbPassword} and DB_HOST=localhost`, dbPassword);
   const pgPassword = pick(ALNUM, 14);
-  add("pgpassword_env", true, `PGPASSWORD=${pgPassword} pg_dump -h db -U app prod > dump.sql`, pgPassword);
+  add("pgpassword_env", true, `can you explain why PGPASSWORD=${pgPassword} pg_dump -h db -U app prod hangs`, pgPassword);
   const yaml = pick(LOWER, 10) + pick(DIGITS, 3);
-  add("yaml_password", false, `docker-compose.yml:\n  environment:\n    password: ${yaml}\n`, yaml);
+  add("yaml_password", false, `docker-compose.yml:\n  environment:\n    password: ${yaml}`, yaml);
   const quoted = pick(ALNUM, 18);
   add("json_api_key", false, `config.json has {"api_key": "${quoted}", "region": "eu"}`, quoted);
   const clientSecret = pick(ALNUM + "~_-", 34);
