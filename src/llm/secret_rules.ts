@@ -109,8 +109,14 @@ const SECRET_NAME =
 const SECRET_OPERATOR =
   /(?<=(?:password|passwd|passphrase|secret|token|credentials?|key|pass|pwd|pw)["']?[ \t]*)(?::=|=>|=|:)/gi;
 const NAME_CHAR = /[\w.-]/;
-/** The value after an operator: quoted (up to 400 characters, one line) or bare. */
-const VALUE = /(?<post>[ \t]*)(?:(?<q>["'`])(?<quoted>[^"'`\r\n]{1,400}?)\k<q>|(?<bare>[^\s"'`,;)}\]&]+))/dy;
+/**
+ * The value after an operator: quoted (up to 400 characters, one line) or bare. A bare value is read
+ * 1,000 characters at a time so that `token=token=token=…` stays linear; a longer one is followed to
+ * its end by {@linkcode BARE_REST}.
+ */
+const VALUE =
+  /(?<post>[ \t]*)(?:(?<q>["'`])(?<quoted>[^"'`\r\n]{1,400}?)\k<q>|(?<bare>[^\s"'`,;)}\]&]{1,1000}))/dy;
+const BARE_REST = /[^\s"'`,;)}\]&]*/y;
 
 /** Values that are code, types, references or masks rather than secrets. */
 const NOT_A_VALUE =
@@ -120,7 +126,10 @@ const DOTTED_PATH = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
 const MASK = /^(?:[*xX•.\-_]+|\.\.\.)$/;
 
 function assignmentSpans(text: string, out: SecretSpan[]): void {
+  let redactedUntil = 0;
   for (const op of text.matchAll(SECRET_OPERATOR)) {
+    // An operator inside a value already found (`a=b=c`) is part of that secret.
+    if (op.index! < redactedUntil) continue;
     // The name: back over a closing quote and blanks, then over name characters.
     let nameEnd = op.index!;
     while (nameEnd > 0 && (text[nameEnd - 1] === " " || text[nameEnd - 1] === "\t")) nameEnd--;
@@ -134,6 +143,10 @@ function assignmentSpans(text: string, out: SecretSpan[]): void {
     const g = m.groups!;
     const quoted = g.quoted !== undefined;
     let value = quoted ? g.quoted : g.bare;
+    if (!quoted && value.length === 1000) {
+      BARE_REST.lastIndex = VALUE.lastIndex;
+      value += BARE_REST.exec(text)![0];
+    }
     if (!quoted) value = value.replace(/[.:!?]+$/, "");
     if (value.length < 4 || NOT_A_VALUE.test(value) || REFERENCE.test(value) || MASK.test(value)) continue;
     if (/^\d{1,6}$/.test(value) || (!quoted && DOTTED_PATH.test(value))) continue;
@@ -142,7 +155,8 @@ function assignmentSpans(text: string, out: SecretSpan[]): void {
     const envStyle = op[0] === "=" && nameEnd === op.index! && g.post === "";
     if (!quoted && !envStyle && /^[A-Za-z_]+$/.test(value)) continue;
     const start = m.indices!.groups![quoted ? "quoted" : "bare"]![0];
-    out.push({ start, end: start + value.length, rule: "ccpipe/secret-assignment" });
+    redactedUntil = start + value.length;
+    out.push({ start, end: redactedUntil, rule: "ccpipe/secret-assignment" });
   }
 }
 
@@ -190,8 +204,33 @@ function credentialSpans(text: string, out: SecretSpan[]): void {
  * A private key block, with or without its END line (a paste cut short). Without END the block runs
  * over the following lines of base64 (real or `\n`-escaped newlines), so prose after it stays.
  */
-const PEM =
-  /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|(?:(?:\r?\n|\\r\\n|\\n)[ \t]*(?:[A-Za-z0-9+/=]+|(?:Proc-Type|DEK-Info|Comment):[^\r\n\\]*)|[ \t]+[A-Za-z0-9+/=]{20,})*)/g;
+const PEM_BEGIN = /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g;
+const PEM_END = /-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g;
+const PEM_BASE64_LINES =
+  /(?:(?:\r?\n|\\r\\n|\\n)[ \t]*(?:[A-Za-z0-9+/=]+|(?:Proc-Type|DEK-Info|Comment):[^\r\n\\]*)|[ \t]+[A-Za-z0-9+/=]{20,})*/y;
+
+/** Each BEGIN looks for its END once, and the next END found is reused: linear in the text. */
+function privateKeySpans(text: string, out: SecretSpan[]): void {
+  if (!text.includes("-----BEGIN")) return;
+  let nextEnd: { at: number; end: number } | null | undefined;
+  let covered = 0;
+  for (const begin of text.matchAll(PEM_BEGIN)) {
+    if (begin.index! < covered) continue;
+    const bodyStart = begin.index! + begin[0].length;
+    if (nextEnd !== null && (nextEnd === undefined || nextEnd.at < bodyStart)) {
+      PEM_END.lastIndex = bodyStart;
+      const end = PEM_END.exec(text);
+      nextEnd = end ? { at: end.index, end: end.index + end[0].length } : null;
+    }
+    if (nextEnd) {
+      covered = nextEnd.end;
+    } else {
+      PEM_BASE64_LINES.lastIndex = bodyStart;
+      covered = bodyStart + PEM_BASE64_LINES.exec(text)![0].length;
+    }
+    out.push({ start: begin.index!, end: covered, rule: "ccpipe/private-key" });
+  }
+}
 
 /** A JSON Web Token: three base64url parts, the first two JSON objects (`eyJ` is `{"`). */
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
@@ -236,11 +275,8 @@ function awsSecretSpans(text: string, out: SecretSpan[]): void {
 }
 
 function patternSpans(text: string, out: SecretSpan[]): void {
-  const patterns = [["ccpipe/private-key", PEM], ["ccpipe/jwt", JWT], [
-    "ccpipe/google-api-key",
-    GOOGLE_API_KEY,
-  ]];
-  for (const [rule, re] of patterns as [string, RegExp][]) {
+  const patterns = [["ccpipe/jwt", JWT], ["ccpipe/google-api-key", GOOGLE_API_KEY]] as const;
+  for (const [rule, re] of patterns) {
     for (const m of text.matchAll(re)) out.push({ start: m.index!, end: m.index! + m[0].length, rule });
   }
 }
@@ -264,6 +300,7 @@ export function findSecrets(text: string): SecretSpan[] {
   assignmentSpans(text, spans);
   urlCredentialSpans(text, spans);
   credentialSpans(text, spans);
+  privateKeySpans(text, spans);
   patternSpans(text, spans);
   awsSecretSpans(text, spans);
   spans.sort((a, b) => a.start - b.start || b.end - a.end);
