@@ -9,8 +9,13 @@ import { checkItem } from "../src/llm/guards.ts";
 import { cacheKey, createDiskCache, createMemoryCache } from "../src/llm/disk_cache.ts";
 import { createRateLimiter } from "../src/llm/rate_limiter.ts";
 
+// The key is built from pieces (AWS's documented example key is on the rule set's allow list).
 const PROMPT = "pls fix teh bug in `fucntion foo()` see https://example.com/docs adn ./src/app.ts " +
-  "with password=hunter22x and key AKIAIOSFODNN7EXAMPLE, then run teh tests again becuase they fail";
+  `with password=hunter22x and key ${
+    "AKIA" + "Q3T7XK2M9PLW4RZD"
+  }, then run teh tests again becuase they fail`;
+const PLAIN = "pls fix teh bug in `fucntion foo()` see https://example.com/docs adn ./src/app.ts " +
+  "and make sure the token count is right, then run teh tests again becuase they fail on main";
 const CORRECTED = PROMPT.replaceAll("teh", "the").replace("adn", "and").replace("becuase", "because");
 const LONG = PROMPT.repeat(20);
 const bounds = { maxLengthRatio: 1.5, maxEditDistanceRatio: 0.35 };
@@ -26,6 +31,9 @@ const limiter = createRateLimiter({ rpm: Number.MAX_SAFE_INTEGER, tpm: Number.MA
 
 Deno.bench("redact() a 200-char prompt with 2 secrets", { group: "redact" }, () => {
   redact(PROMPT);
+});
+Deno.bench("redact() a 200-char prompt with no secret", { group: "redact" }, () => {
+  redact(PLAIN);
 });
 Deno.bench("redact() a 4 kB prompt", { group: "redact" }, () => {
   redact(LONG);
