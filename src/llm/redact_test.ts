@@ -70,3 +70,29 @@ Deno.test("restore() reverses redact() even after a correction", () => {
   assert.equal(restore("{{SECRET_9}}", secrets), "{{SECRET_9}}");
   assert.deepEqual(placeholdersIn(text), ["{{SECRET_1}}", "{{SECRET_2}}"]);
 });
+
+Deno.test("the secret formats include the 19 that issue 9 found missed (PEM without END twice)", () => {
+  const missed = FORMATS.filter((format) => format.missedBefore).map((format) => format.name);
+  assert.deepEqual(missed.sort(), [
+    "aws_secret_bare",
+    "aws_secret_credentials_file",
+    "aws_secret_env",
+    "azure_storage_account_key",
+    "curl_bearer",
+    "curl_user_password",
+    "db_password_env",
+    "gitlab_token",
+    "huggingface_token",
+    "mongodb_srv_url",
+    "mysql_url",
+    "npm_token",
+    "openai_env_opaque",
+    "pem_without_end",
+    "pem_without_end_then_prose",
+    "pgpassword_env",
+    "postgres_url",
+    "sendgrid_key",
+    "stripe_restricted_key",
+    "stripe_secret_key",
+  ]);
+});

@@ -14,7 +14,7 @@ import { mulberry32 } from "../../mocks/_random.ts";
 export interface SecretFormat {
   /** Short name, e.g. `aws_secret_env`. */
   name: string;
-  /** Whether issue 9 listed the format among the 19 the first redactor missed. */
+  /** Whether issue 9 listed the format among the 19 the first redactor missed (PEM without END: two cases). */
   missedBefore: boolean;
   /** A prompt as a person would type or paste it. */
   prompt: string;
@@ -152,7 +152,12 @@ export function secretFormats(seed = 9): SecretFormat[] {
     mongo,
   );
   const redis = pick(ALNUM, 24);
-  add("redis_url", false, `the worker with REDIS_URL=redis://default:${redis}@cache.example.com:6379 times out`, redis);
+  add(
+    "redis_url",
+    false,
+    `the worker with REDIS_URL=redis://default:${redis}@cache.example.com:6379 times out`,
+    redis,
+  );
   const gitUrl = pick(ALNUM, 20);
   add(
     "https_url_credentials",
@@ -163,7 +168,12 @@ export function secretFormats(seed = 9): SecretFormat[] {
   const dbPassword = pick(LOWER, 6) + pick(DIGITS, 4) + pick(UPPER, 2);
   add("db_password_env", true, `in .env I have DB_PASSWORD=${dbPassword} and DB_HOST=localhost`, dbPassword);
   const pgPassword = pick(ALNUM, 14);
-  add("pgpassword_env", true, `can you explain why PGPASSWORD=${pgPassword} pg_dump -h db -U app prod hangs`, pgPassword);
+  add(
+    "pgpassword_env",
+    true,
+    `can you explain why PGPASSWORD=${pgPassword} pg_dump -h db -U app prod hangs`,
+    pgPassword,
+  );
   const yaml = pick(LOWER, 10) + pick(DIGITS, 3);
   add("yaml_password", false, `docker-compose.yml:\n  environment:\n    password: ${yaml}`, yaml);
   const quoted = pick(ALNUM, 18);
