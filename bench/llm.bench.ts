@@ -18,6 +18,7 @@ const PLAIN = "pls fix teh bug in `fucntion foo()` see https://example.com/docs 
   "and make sure the token count is right, then run teh tests again becuase they fail on main";
 const CORRECTED = PROMPT.replaceAll("teh", "the").replace("adn", "and").replace("becuase", "because");
 const LONG = PROMPT.repeat(20);
+const HOSTILE = "token=".repeat(20_000);
 const bounds = { maxLengthRatio: 1.5, maxEditDistanceRatio: 0.35 };
 const key = cacheKey({ model: "m", promptVersion: "v", settings: { temperature: 0 }, text: PROMPT });
 
@@ -37,6 +38,9 @@ Deno.bench("redact() a 200-char prompt with no secret", { group: "redact" }, () 
 });
 Deno.bench("redact() a 4 kB prompt", { group: "redact" }, () => {
   redact(LONG);
+});
+Deno.bench("redact() 120 kB of hostile input (token=token=…)", { group: "redact" }, () => {
+  redact(HOSTILE);
 });
 Deno.bench("checkItem() a 200-char corrected prompt", { group: "guards" }, () => {
   checkItem(PROMPT, CORRECTED, bounds);

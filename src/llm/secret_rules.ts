@@ -66,8 +66,9 @@ const scanners = (recommendedRules as unknown as Rule[])
     return file;
   });
 
-/** Characters a token (key, password, base64 run) is made of: a reported range is widened over them. */
-const TOKEN_CHAR = /[A-Za-z0-9+/=_\-.~!]/;
+/** Characters of a key or base64 run: a reported range is widened over them (`=` only at the end). */
+const TOKEN_TAIL = /[A-Za-z0-9+/=_-]/;
+const TOKEN_HEAD = /[A-Za-z0-9+/_-]/;
 
 /**
  * Runs the preset's rules. A rule's range can stop inside the token it found (the AWS rule reports
@@ -91,8 +92,8 @@ function presetSpans(text: string): SecretSpan[] {
   const found = reports;
   reports = [];
   for (const span of found) {
-    while (span.end < text.length && TOKEN_CHAR.test(text[span.end])) span.end++;
-    while (span.start > 0 && TOKEN_CHAR.test(text[span.start - 1])) span.start--;
+    while (span.end < text.length && TOKEN_TAIL.test(text[span.end])) span.end++;
+    while (span.start > 0 && TOKEN_HEAD.test(text[span.start - 1])) span.start--;
   }
   return found;
 }
