@@ -15,4 +15,5 @@ export * from "./prompt.ts";
 export * from "./rate_limiter.ts";
 export * from "./redact.ts";
 export * from "./retry.ts";
+export * from "./secret_rules.ts";
 export * from "./select.ts";
