@@ -9,7 +9,7 @@ import { checkItem } from "../src/llm/guards.ts";
 import { cacheKey, createDiskCache, createMemoryCache } from "../src/llm/disk_cache.ts";
 import { createRateLimiter } from "../src/llm/rate_limiter.ts";
 
-// The key is built from pieces (AWS's documented example key is on the rule set's allow list).
+// The key is built from pieces, so that no key-shaped string is committed.
 const PROMPT = "pls fix teh bug in `fucntion foo()` see https://example.com/docs adn ./src/app.ts " +
   `with password=hunter22x and key ${
     "AKIA" + "Q3T7XK2M9PLW4RZD"
