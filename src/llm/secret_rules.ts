@@ -152,9 +152,9 @@ function assignmentSpans(text: string, out: SecretSpan[]): void {
     if (value.length < 4 || NOT_A_VALUE.test(value) || REFERENCE.test(value) || MASK.test(value)) continue;
     if (/^\d{1,6}$/.test(value) || (!quoted && DOTTED_PATH.test(value))) continue;
     // A bare word after `NAME: ` or `NAME = ` is prose or a type (`token: Token`); after `NAME=`
-    // (env files, shell) it is a value.
+    // (env files, shell) it is a value, unless it names a secret itself (`api_key=API_KEY`).
     const envStyle = op[0] === "=" && nameEnd === op.index! && g.post === "";
-    if (!quoted && !envStyle && /^[A-Za-z_]+$/.test(value)) continue;
+    if (!quoted && /^[A-Za-z_]+$/.test(value) && (!envStyle || SECRET_NAME.test(value))) continue;
     const start = m.indices!.groups![quoted ? "quoted" : "bare"]![0];
     redactedUntil = start + value.length;
     out.push({ start, end: redactedUntil, rule: "ccpipe/secret-assignment" });

@@ -255,6 +255,8 @@ export const SECRET_FREE_PROMPTS: readonly string[] = [
   "const token = await getToken(); const secret = process.env.APP_SECRET; headers.authorization = token",
   'curl -H "Authorization: Bearer $TOKEN" https://api.example.com and -u "$USER:$PASS" for jenkins',
   "api_key = os.environ['API_KEY'] and password = getpass.getpass() in settings.py",
+  "client = OpenAI(api_key=api_key) or OpenAI(api_key=OPENAI_API_KEY), and login(password=password)",
+  "in the workflow set token: ${{ secrets.GITHUB_TOKEN }} and def connect(password: str, token: Optional[str])",
   "set max_tokens: 4096 and input_tokens=1200, then count tokens per model",
   "the integrity is sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==",
   "docker pull node@sha256:9d1f4a1b0b5c8e7f6a2d3c4b5a69788776655443322110ffeeddccbbaa998877",
