@@ -68,6 +68,13 @@ async function dataDirFiles(dir: string): Promise<[string, string][]> {
   return out;
 }
 
+/** The item texts of one Gemini request body (`{ items: [{ id, text }] }` in the user part). */
+function itemTexts(body: string): string[] {
+  const request = JSON.parse(body) as { contents: { parts: { text: string }[] }[] };
+  const { items } = JSON.parse(request.contents[0]!.parts[0]!.text) as { items: { text: string }[] };
+  return items.map((item) => item.text);
+}
+
 /** The formats with a secret part found in `text`. */
 function leaks(text: string): string[] {
   return FORMATS.filter((format) => format.secrets.some((secret) => text.includes(secret))).map((f) =>
@@ -113,6 +120,16 @@ Deno.test("no secret reaches Gemini, the cache or any file of the data dir, and 
     assert(!row.corrected_text!.includes("{{SECRET_"), format.name);
   });
   assert(bodies.length >= Math.ceil(FORMATS.length / 15));
+  // Each secret-free prompt that was sent went out exactly as typed: nothing in it was taken for a secret.
+  const sent = new Set(bodies.flatMap(itemTexts));
+  const plain = SECRET_FREE_PROMPTS.filter((_, i) =>
+    rows.get(`p${FORMATS.length + i}`)!.correction_status !== "skipped_code_or_output"
+  );
+  assert(
+    plain.length >= SECRET_FREE_PROMPTS.length / 2,
+    `only ${plain.length} secret-free prompts were sent`,
+  );
+  for (const prompt of plain) assert(sent.has(prompt), prompt);
 });
 
 for (
