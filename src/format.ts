@@ -62,3 +62,30 @@ export function formatDuration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
 }
+
+/**
+ * Formats an instant as `YYYY-MM-DD HH:MM` in `timeZone`, followed by the zone's name.
+ *
+ * @example
+ * ```ts
+ * import { formatTime } from "./format.ts";
+ * if (formatTime(Date.UTC(2026, 10, 29, 14, 2), "UTC") !== "2026-11-29 14:02 UTC") throw new Error();
+ * ```
+ *
+ * @param ms Milliseconds since the epoch.
+ * @param timeZone An IANA zone. @default {"UTC"}
+ * @returns The text.
+ */
+export function formatTime(ms: number, timeZone = "UTC"): string {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(new Date(ms));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")} ${timeZone}`;
+}

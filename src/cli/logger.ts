@@ -15,6 +15,8 @@ export interface Output {
   readonly errIsTerminal: boolean;
   /** Rewrites the current stderr status line (terminal only). */
   status(line: string): void;
+  /** The terminal's width in columns (progress lines are clamped to it). @default {80} */
+  columns?(): number;
 }
 
 const encoder = new TextEncoder();
@@ -35,6 +37,13 @@ export function consoleOutput(): Output {
     errIsTerminal,
     status(line) {
       if (errIsTerminal) Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${line}`));
+    },
+    columns() {
+      try {
+        return Deno.consoleSize().columns;
+      } catch {
+        return 80; // not a terminal
+      }
     },
   };
 }

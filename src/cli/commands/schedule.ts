@@ -1,0 +1,382 @@
+/**
+ * `ccpipe schedule install|status|remove`: runs `ccpipe run` regularly, so history is loaded before
+ * Claude Code deletes it — a systemd user timer on Linux, a launchd agent on macOS, a crontab line
+ * elsewhere (or with `--via cron`); `--print` shows what would be written and run, changing nothing.
+ *
+ * @module
+ */
+import { ConfigError, UsageError } from "../../errors.ts";
+import { closest, type FlagSpecs } from "../args.ts";
+import { type Command, defineCommand } from "../command.ts";
+import type { CommandContext } from "../context.ts";
+import { jsonLine } from "../json_output.ts";
+import { readLastRun } from "../last_run.ts";
+import { formatTime } from "../../format.ts";
+import { dataDirFlags, jsonFlag, resolveDataDir } from "../shared_args.ts";
+
+/** The actions of `ccpipe schedule`. */
+export const ScheduleActions = ["install", "status", "remove"] as const;
+/** The schedulers ccpipe can write for. */
+export const Schedulers = ["systemd", "launchd", "cron"] as const;
+/** How often the scheduled run happens. */
+export const Intervals = ["hourly", "daily"] as const;
+
+type Scheduler = typeof Schedulers[number];
+type Interval = typeof Intervals[number];
+
+/** Flags of `ccpipe schedule`. */
+export const scheduleFlags: FlagSpecs = {
+  source: {
+    type: "string",
+    multiple: true,
+    value: "DIR",
+    group: "input",
+    help: "Projects dir the scheduled run reads (default: the run's own defaults)",
+  },
+  ...dataDirFlags,
+  every: {
+    type: "string",
+    value: "WHEN",
+    choices: Intervals,
+    group: "general",
+    help: "How often to run: hourly or daily (default daily)",
+  },
+  via: {
+    type: "string",
+    value: "NAME",
+    choices: Schedulers,
+    group: "general",
+    help:
+      "The scheduler: systemd, launchd or cron (default: systemd on Linux when it runs, launchd on macOS, else cron)",
+  },
+  command: {
+    type: "string",
+    value: "PATH",
+    group: "general",
+    help: "The ccpipe executable to schedule (default: this binary, else ccpipe on PATH)",
+  },
+  print: { type: "boolean", group: "output", help: "Print the files and commands instead of installing" },
+  ...jsonFlag(),
+};
+
+/** What a schedule consists of: files to write and commands that activate or deactivate it. */
+export interface SchedulePlan {
+  scheduler: Scheduler;
+  files: { path: string; content: string }[];
+  activate: string[][];
+  deactivate: string[][];
+  /** For cron: the crontab line (tagged, so it can be found again). */
+  cronLine?: string;
+}
+
+/** Marks the crontab line ccpipe owns. */
+export const CRON_TAG = "# ccpipe schedule";
+
+function home(ctx: CommandContext): string {
+  const dir = ctx.env("HOME");
+  if (!dir) throw new ConfigError("Cannot place the schedule as HOME is not set");
+  return dir;
+}
+
+/** Picks the scheduler for this platform. */
+export function detectScheduler(os: typeof Deno.build.os, hasSystemd: boolean): Scheduler {
+  if (os === "darwin") return "launchd";
+  if (os === "linux" && hasSystemd) return "systemd";
+  return "cron";
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The ccpipe executable to schedule: `--command`, else this compiled binary, else `ccpipe` on PATH.
+ *
+ * @throws {ConfigError} When none is found.
+ */
+export function ccpipeExecutable(given: string | undefined, ctx: CommandContext): string {
+  if (given) return given;
+  const self = Deno.execPath();
+  if (!/(^|\/)deno(\.exe)?$/.test(self)) return self; // a compiled ccpipe
+  for (const dir of (ctx.env("PATH") ?? "").split(":").filter((d) => d !== "")) {
+    if (isFile(`${dir}/ccpipe`)) return `${dir}/ccpipe`;
+  }
+  throw new ConfigError(
+    "Cannot find ccpipe on PATH: install it first (README, 'Install'), or pass --command PATH",
+  );
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function xmlEscape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * Builds the schedule for `scheduler`: pure, so `--print` and the tests see exactly what install does.
+ *
+ * @param options The scheduler, interval, the command's words, HOME, PATH and the log file.
+ * @returns The plan.
+ */
+export function schedulePlan(options: {
+  scheduler: Scheduler;
+  every: Interval;
+  argv: string[];
+  home: string;
+  path: string;
+  log: string;
+}): SchedulePlan {
+  const { scheduler, every, argv, home, path, log } = options;
+  const line = argv.map(shellQuote).join(" ");
+  if (scheduler === "systemd") {
+    const dir = `${home}/.config/systemd/user`;
+    return {
+      scheduler,
+      files: [
+        {
+          path: `${dir}/ccpipe.service`,
+          content: `[Unit]
+Description=ccpipe: load new Claude Code transcripts
+
+[Service]
+Type=oneshot
+Environment=${shellQuote(`PATH=${path}`)}
+# Put GEMINI_API_KEY=... here for Stage 4 (mode 600).
+EnvironmentFile=-%h/.config/ccpipe/env
+ExecStart=${line}
+`,
+        },
+        {
+          path: `${dir}/ccpipe.timer`,
+          content: `[Unit]
+Description=Run ccpipe ${every}
+
+[Timer]
+OnCalendar=${every}
+Persistent=true
+RandomizedDelaySec=10min
+
+[Install]
+WantedBy=timers.target
+`,
+        },
+      ],
+      activate: [["systemctl", "--user", "daemon-reload"], [
+        "systemctl",
+        "--user",
+        "enable",
+        "--now",
+        "ccpipe.timer",
+      ]],
+      deactivate: [["systemctl", "--user", "disable", "--now", "ccpipe.timer"]],
+    };
+  }
+  if (scheduler === "launchd") {
+    const plist = `${home}/Library/LaunchAgents/dev.ccpipe.run.plist`;
+    return {
+      scheduler,
+      files: [{
+        path: plist,
+        content: `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>Label</key><string>dev.ccpipe.run</string>
+  <key>ProgramArguments</key>
+  <array>
+${argv.map((a) => `    <string>${xmlEscape(a)}</string>`).join("\n")}
+  </array>
+  <key>EnvironmentVariables</key>
+  <dict><key>PATH</key><string>${xmlEscape(path)}</string></dict>
+  <key>StartInterval</key><integer>${every === "hourly" ? 3600 : 86400}</integer>
+  <key>RunAtLoad</key><true/>
+  <key>StandardOutPath</key><string>${xmlEscape(log)}</string>
+  <key>StandardErrorPath</key><string>${xmlEscape(log)}</string>
+</dict>
+</plist>
+`,
+      }],
+      activate: [["launchctl", "load", "-w", plist]],
+      deactivate: [["launchctl", "unload", "-w", plist]],
+    };
+  }
+  const when = every === "hourly" ? "17 * * * *" : "17 3 * * *";
+  return {
+    scheduler,
+    files: [],
+    activate: [],
+    deactivate: [],
+    cronLine: `${when} PATH=${shellQuote(path)} ${line} >> ${shellQuote(log)} 2>&1 ${CRON_TAG}`,
+  };
+}
+
+async function exec(
+  argv: string[],
+  input?: string,
+): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  try {
+    const child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      stdin: input === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (input !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(input));
+      await writer.close();
+    }
+    const out = await child.output();
+    const decode = (b: Uint8Array) => new TextDecoder().decode(b).trim();
+    return { ok: out.success, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+  } catch (error) {
+    return { ok: false, stdout: "", stderr: (error as Error).message };
+  }
+}
+
+async function run(argv: string[], input?: string): Promise<string> {
+  const result = await exec(argv, input);
+  if (!result.ok) {
+    throw new ConfigError(`'${argv.join(" ")}' failed: ${result.stderr.split("\n")[0] || "no message"}`);
+  }
+  return result.stdout;
+}
+
+async function crontabWithout(): Promise<string[]> {
+  const current = await exec(["crontab", "-l"]);
+  // `crontab -l` fails when the user has no crontab yet: that is an empty one.
+  return (current.ok ? current.stdout.split("\n") : []).filter((l) => l !== "" && !l.endsWith(CRON_TAG));
+}
+
+/** `ccpipe schedule`. */
+export const scheduleCommand: Command = defineCommand({
+  name: "schedule",
+  operands: "<install|status|remove>",
+  actions: ScheduleActions,
+  positionals: 1,
+  description:
+    `Runs 'ccpipe run' regularly so your history is loaded before Claude Code deletes old transcripts
+(cleanupPeriodDays, 30 days by default): a systemd user timer on Linux, a launchd agent on macOS, else a
+crontab line. --print shows the files and commands without changing anything.
+
+Scheduled runs do not see your shell's environment: for Stage 4, put GEMINI_API_KEY=... in
+~/.config/ccpipe/env (systemd), or prompts wait for a run that has a key.`,
+  flags: scheduleFlags,
+  async run({ flags, positionals }, ctx) {
+    const action = positionals[0];
+    if (!(ScheduleActions as readonly string[]).includes(action ?? "")) {
+      const hint = action === undefined ? undefined : closest(action, ScheduleActions);
+      throw new UsageError(
+        action === undefined
+          ? "schedule needs an action: install, status or remove"
+          : `Unknown schedule action '${action}'${
+            hint ? `: did you mean '${hint}'?` : ""
+          } (expected install, status or remove)`,
+      );
+    }
+    const scheduler = (flags.via as Scheduler | undefined) ??
+      detectScheduler(Deno.build.os, isDirectory("/run/systemd/system"));
+    const dataDir = resolveDataDir(flags, ctx);
+    const argv = [
+      ...(flags.command ? [] : [ccpipeExecutable(undefined, ctx)]),
+      ...((flags.command as string | undefined)?.split(/\s+/).filter((w) => w !== "") ?? []),
+      "run",
+      ...((flags.source as string[] | undefined) ?? []).flatMap((s) => ["--source", s]),
+      "--data-dir",
+      dataDir,
+    ];
+    const plan = schedulePlan({
+      scheduler,
+      every: (flags.every as Interval | undefined) ?? "daily",
+      argv,
+      home: home(ctx),
+      path: ctx.env("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+      log: `${dataDir}/schedule.log`,
+    });
+    if (action === "install") return await install(plan, flags.print === true, ctx);
+    if (action === "remove") return await remove(plan, flags.print === true, ctx);
+    return await status(plan, dataDir, flags.json === true, ctx);
+  },
+});
+
+async function install(plan: SchedulePlan, print: boolean, ctx: CommandContext): Promise<number> {
+  const out = ctx.output.out;
+  if (print) {
+    for (const f of plan.files) out(`# ${f.path}\n${f.content}`);
+    for (const c of plan.activate) out(`$ ${c.join(" ")}`);
+    if (plan.cronLine) out(`# crontab line (crontab -e):\n${plan.cronLine}`);
+    return 0;
+  }
+  for (const f of plan.files) {
+    await Deno.mkdir(f.path.slice(0, f.path.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(f.path, f.content);
+    out(`wrote ${f.path}`);
+  }
+  for (const c of plan.activate) await run(c);
+  if (plan.cronLine) {
+    await run(["crontab", "-"], [...await crontabWithout(), plan.cronLine].join("\n") + "\n");
+    out(`added to your crontab: ${plan.cronLine}`);
+  }
+  out(`ccpipe is scheduled (${plan.scheduler}); 'ccpipe schedule status' shows it`);
+  return 0;
+}
+
+async function remove(plan: SchedulePlan, print: boolean, ctx: CommandContext): Promise<number> {
+  const out = ctx.output.out;
+  if (print) {
+    for (const c of plan.deactivate) out(`$ ${c.join(" ")}`);
+    for (const f of plan.files) out(`$ rm ${f.path}`);
+    if (plan.cronLine) out(`# remove the crontab line ending in '${CRON_TAG}' (crontab -e)`);
+    return 0;
+  }
+  if (plan.files.some((f) => isFile(f.path))) { for (const c of plan.deactivate) await exec(c); }
+  for (const f of plan.files) {
+    if (!isFile(f.path)) continue;
+    await Deno.remove(f.path);
+    out(`removed ${f.path}`);
+  }
+  if (plan.scheduler === "systemd") await exec(["systemctl", "--user", "daemon-reload"]);
+  if (plan.cronLine) {
+    await run(["crontab", "-"], (await crontabWithout()).join("\n") + "\n");
+    out("removed ccpipe's line from your crontab");
+  }
+  out(`ccpipe is no longer scheduled (${plan.scheduler})`);
+  return 0;
+}
+
+async function status(
+  plan: SchedulePlan,
+  dataDir: string,
+  json: boolean,
+  ctx: CommandContext,
+): Promise<number> {
+  const installed = plan.cronLine
+    ? (await exec(["crontab", "-l"])).stdout.split("\n").some((l) => l.endsWith(CRON_TAG))
+    : plan.files.every((f) => isFile(f.path));
+  const last = await readLastRun(dataDir);
+  const lastRun = last ? formatTime(Date.parse(last.finished_at)) : null;
+  if (json) {
+    ctx.output.out(jsonLine({ scheduler: plan.scheduler, installed, lastRunAt: last?.finished_at ?? null }));
+  } else {
+    ctx.output.out(
+      `${plan.scheduler}: ${
+        installed ? "installed" : "not installed ('ccpipe schedule install')"
+      }; last run ${lastRun ?? "never"}`,
+    );
+  }
+  return 0;
+}
