@@ -67,10 +67,11 @@ export function inGroup(group: FlagGroup, specs: FlagSpecs): FlagSpecs {
  *
  * @param input What was typed.
  * @param candidates What exists.
- * @returns The closest candidate, or undefined when none is within a third of the input's length.
+ * @returns The closest candidate, or undefined when none is close.
  */
 export function closest(input: string, candidates: Iterable<string>): string | undefined {
-  const cap = Math.max(1, Math.floor(input.length / 3));
+  // Two edits (a swapped pair of letters) for words of three letters or more, a third of longer ones.
+  const cap = input.length < 3 ? 1 : Math.max(2, Math.floor(input.length / 3));
   let best: string | undefined;
   let bestDistance = cap + 1;
   for (const candidate of candidates) {
@@ -79,6 +80,22 @@ export function closest(input: string, candidates: Iterable<string>): string | u
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return best;
+}
+
+/**
+ * The usage error for a value that is not one of `choices`, with the closest one suggested.
+ *
+ * @param what What the value is, e.g. `cache action`.
+ * @param value What was typed.
+ * @param choices What exists.
+ * @returns The error to throw.
+ */
+export function unknownChoice(what: string, value: string, choices: readonly string[]): UsageError {
+  const hint = closest(value, choices);
+  const list = choices.length > 1 ? `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}` : choices[0];
+  return new UsageError(
+    `Unknown ${what} '${value}'${hint ? `: did you mean '${hint}'?` : ""} (expected ${list})`,
+  );
 }
 
 /**

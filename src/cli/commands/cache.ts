@@ -6,7 +6,7 @@
 import { UsageError } from "../../errors.ts";
 import { count } from "../../format.ts";
 import { createDiskCache } from "../../llm/disk_cache.ts";
-import { closest, type FlagSpecs } from "../args.ts";
+import { type FlagSpecs, unknownChoice } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
 import { jsonLine } from "../json_output.ts";
 import { cacheDirOf } from "../llm_args.ts";
@@ -83,12 +83,7 @@ A cleared entry costs one more Gemini call the next time its prompt is seen.`,
         if (action === undefined) {
           throw new UsageError("cache needs an action: stats, prune or clear (see 'ccpipe cache --help')");
         }
-        const hint = closest(action, CacheActions);
-        throw new UsageError(
-          `Unknown cache action '${action}'${
-            hint ? `: did you mean '${hint}'?` : ""
-          } (expected stats, prune or clear)`,
-        );
+        throw unknownChoice("cache action", action, CacheActions);
       }
     }
   },

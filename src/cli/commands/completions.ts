@@ -5,7 +5,7 @@
  * @module
  */
 import { UsageError } from "../../errors.ts";
-import { closest, type FlagSpec } from "../args.ts";
+import { type FlagSpec, unknownChoice } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
 import { Commands } from "../registry.ts";
 
@@ -188,12 +188,7 @@ fish: ccpipe completions fish > ~/.config/fish/completions/ccpipe.fish`,
   async run({ positionals }, ctx) {
     const shell = positionals[0];
     if (shell === undefined) throw new UsageError("completions needs a shell: bash, zsh or fish");
-    if (!(Shells as readonly string[]).includes(shell)) {
-      const hint = closest(shell, Shells);
-      throw new UsageError(
-        `Unknown shell '${shell}'${hint ? `: did you mean '${hint}'?` : ""} (expected bash, zsh or fish)`,
-      );
-    }
+    if (!(Shells as readonly string[]).includes(shell)) throw unknownChoice("shell", shell, Shells);
     const model = await completionModel();
     const script = shell === "bash"
       ? bashScript(model)

@@ -4,8 +4,7 @@
  * @module
  */
 import denoConfig from "../../../deno.json" with { type: "json" };
-import { UsageError } from "../../errors.ts";
-import { closest, formatRows, HELP_WIDTH, wrap } from "../args.ts";
+import { formatRows, HELP_WIDTH, unknownChoice, wrap } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
 import { type CommandEntry, Commands, findCommand } from "../registry.ts";
 
@@ -54,12 +53,7 @@ export function topHelp(): string {
 export function commandNamed(name: string): CommandEntry {
   const entry = findCommand(name);
   if (entry) return entry;
-  const hint = closest(name, Commands.map((c) => c.name));
-  throw new UsageError(
-    `Unknown command '${name}'${hint ? `: did you mean '${hint}'?` : ""} (commands: ${
-      Commands.map((c) => c.name).join(", ")
-    })`,
-  );
+  throw unknownChoice("command", name, Commands.map((c) => c.name));
 }
 
 /** `ccpipe help`. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { ConfigError, UsageError } from "../../errors.ts";
-import { closest, type FlagSpecs } from "../args.ts";
+import { type FlagSpecs, unknownChoice } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
 import type { CommandContext } from "../context.ts";
 import { jsonLine } from "../json_output.ts";
@@ -278,15 +278,9 @@ Scheduled runs do not see your shell's environment: for Stage 4, put GEMINI_API_
   flags: scheduleFlags,
   async run({ flags, positionals }, ctx) {
     const action = positionals[0];
-    if (!(ScheduleActions as readonly string[]).includes(action ?? "")) {
-      const hint = action === undefined ? undefined : closest(action, ScheduleActions);
-      throw new UsageError(
-        action === undefined
-          ? "schedule needs an action: install, status or remove"
-          : `Unknown schedule action '${action}'${
-            hint ? `: did you mean '${hint}'?` : ""
-          } (expected install, status or remove)`,
-      );
+    if (action === undefined) throw new UsageError("schedule needs an action: install, status or remove");
+    if (!(ScheduleActions as readonly string[]).includes(action)) {
+      throw unknownChoice("schedule action", action, ScheduleActions);
     }
     const scheduler = (flags.via as Scheduler | undefined) ??
       detectScheduler(Deno.build.os, isDirectory("/run/systemd/system"));
