@@ -45,10 +45,10 @@ Deno.test("doctor reports an unwritable data dir; a missing key is a note unless
   ]);
   const duckdbOnly = await doctor(["--data-dir", tree.join("d")], {});
   assertEquals(duckdbOnly.code, 0, duckdbOnly.text);
-  assert(/^note  gemini credentials .*runs skip Stage 4/m.test(duckdbOnly.text), duckdbOnly.text);
+  assert(/^note {2}gemini credentials .*runs skip Stage 4/m.test(duckdbOnly.text), duckdbOnly.text);
   const wanted = await doctor(["--data-dir", tree.join("d"), "--llm"], {});
   assertEquals(wanted.code, 1);
-  assert(/^FAIL  gemini credentials .*Stage 4 is configured/m.test(wanted.text), wanted.text);
+  assert(/^FAIL {2}gemini credentials .*Stage 4 is configured/m.test(wanted.text), wanted.text);
 });
 
 Deno.test("doctor warns when the last run is older than half of Claude Code's cleanupPeriodDays", async () => {
