@@ -48,7 +48,7 @@ export function terminalProgress(output: Output, now: () => number = Date.now): 
       : [`reading ${count(filesDone, "file")}`, `${mb(bytesDone)} MB`];
     if (rate > 0) parts.push(`${mb(rate)} MB/s`);
     if (rate > 0 && plannedBytes > bytesDone) {
-      parts.push(`ETA ${formatDuration(((plannedBytes - bytesDone) / rate) * 1000)}`);
+      parts.push(`ETA ${formatDuration(Math.ceil((plannedBytes - bytesDone) / rate) * 1000)}`);
     }
     show(parts.join(" · "));
   };

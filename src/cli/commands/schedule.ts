@@ -244,7 +244,11 @@ async function exec(
     const decode = (b: Uint8Array) => new TextDecoder().decode(b).trim();
     return { ok: out.success, stdout: decode(out.stdout), stderr: decode(out.stderr) };
   } catch (error) {
-    return { ok: false, stdout: "", stderr: (error as Error).message };
+    // The tasks allow only /usr/bin/systemctl, /bin/systemctl, /bin/launchctl and /usr/bin/crontab.
+    const message = error instanceof Deno.errors.NotCapable
+      ? `ccpipe may only start /usr/bin/systemctl, /bin/launchctl or /usr/bin/crontab; run it yourself ('ccpipe schedule install --print' lists the steps)`
+      : (error as Error).message;
+    return { ok: false, stdout: "", stderr: message };
   }
 }
 
