@@ -3,6 +3,10 @@
  * unreachable here) with every failure turned into a one-line {@linkcode UsageError} that suggests the
  * closest flag, and `--help` text wrapped to 80 columns with the flags grouped.
  *
+ * Why not commander (npm): it would replace `parseArgs` and about 100 lines of help formatting here, but
+ * the shell completions, the per-command flag sharing (`...llmFlags`) and the lazy command registry would
+ * still need these tables, so it would add a second way to declare a flag rather than remove one.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -255,7 +259,8 @@ export function formatFlags(specs: FlagSpecs): string[] {
  * Formats the `--help` text of a command: usage, description and grouped flags, within 80 columns.
  *
  * @param usage The usage line after `Usage: `.
- * @param description What the command does (wrapped; `\n` starts a new paragraph line).
+ * @param description What the command does: paragraphs split by a blank line are reflowed, except one
+ *   whose every line is indented by two spaces (examples), which is kept as written.
  * @param specs The command's flags.
  * @returns The text.
  */
@@ -265,7 +270,10 @@ export function formatHelp(usage: string, description: string, specs: FlagSpecs)
     "",
     ...description.split(/\n\s*\n/).flatMap((p, i) => [
       ...(i > 0 ? [""] : []),
-      ...wrap(p.replace(/\s+/g, " ").trim(), HELP_WIDTH),
+      // A paragraph whose lines are all indented (commands, examples) is kept as written.
+      ...(/^ {2}/.test(p) && p.split("\n").every((l) => l.startsWith("  "))
+        ? p.split("\n")
+        : wrap(p.replace(/\s+/g, " ").trim(), HELP_WIDTH)),
     ]),
     "",
     ...formatFlags(specs),

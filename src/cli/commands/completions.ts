@@ -181,9 +181,9 @@ export const completionsCommand: Command = defineCommand({
   positionals: 1,
   description: `Prints a completion script for your shell, covering every command, flag and flag value:
 
-bash: ccpipe completions bash > ~/.local/share/bash-completion/completions/ccpipe
-zsh: ccpipe completions zsh > "\${fpath[1]}/_ccpipe" (then restart zsh)
-fish: ccpipe completions fish > ~/.config/fish/completions/ccpipe.fish`,
+  ccpipe completions bash > ~/.local/share/bash-completion/completions/ccpipe
+  ccpipe completions zsh > "\${fpath[1]}/_ccpipe"      # then restart zsh
+  ccpipe completions fish > ~/.config/fish/completions/ccpipe.fish`,
   flags: {},
   async run({ positionals }, ctx) {
     const shell = positionals[0];

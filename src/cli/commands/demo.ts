@@ -17,6 +17,7 @@ import { type Command, defineCommand } from "../command.ts";
 import { jsonFlag } from "../shared_args.ts";
 import type { CommandContext } from "../context.ts";
 import { printSummary } from "./run.ts";
+import { count } from "../../format.ts";
 
 /** Flags of `ccpipe demo`. */
 export const demoFlags: FlagSpecs = {
@@ -80,7 +81,9 @@ async function demo(flags: ParsedFlags, ctx: CommandContext): Promise<number> {
     printSummary(summary, flags, ctx);
     if (flags.json) return 0;
     ctx.output.out(
-      `  note      Stage 4 corrections are SIMULATED by a local Gemini mock (${gemini.calls.length} calls)`,
+      `  note      Stage 4 corrections are SIMULATED by a local Gemini mock (${
+        count(gemini.calls.length, "call")
+      })`,
     );
     await using db = await openDuckDbSink(dbPath);
     const out = ctx.output.out;
