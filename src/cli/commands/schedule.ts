@@ -65,6 +65,8 @@ export interface SchedulePlan {
   files: { path: string; content: string }[];
   activate: string[][];
   deactivate: string[][];
+  /** A command that succeeds when the scheduler has the schedule enabled. */
+  probe?: string[];
   /** For cron: the crontab line (tagged, so it can be found again). */
   cronLine?: string;
 }
@@ -102,12 +104,12 @@ function isFile(path: string): boolean {
 }
 
 /**
- * The ccpipe executable to schedule: `--command`, else this compiled binary, else `ccpipe` on PATH.
+ * The ccpipe executable to schedule when `--command` is not given: this compiled binary, else `ccpipe`
+ * on PATH.
  *
  * @throws {ConfigError} When none is found.
  */
-export function ccpipeExecutable(given: string | undefined, ctx: CommandContext): string {
-  if (given) return given;
+export function ccpipeExecutable(ctx: CommandContext): string {
   const self = Deno.execPath();
   if (!/(^|\/)deno(\.exe)?$/.test(self)) return self; // a compiled ccpipe
   for (const dir of (ctx.env("PATH") ?? "").split(":").filter((d) => d !== "")) {
@@ -183,6 +185,7 @@ WantedBy=timers.target
         "ccpipe.timer",
       ]],
       deactivate: [["systemctl", "--user", "disable", "--now", "ccpipe.timer"]],
+      probe: ["systemctl", "--user", "is-enabled", "ccpipe.timer"],
     };
   }
   if (scheduler === "launchd") {
@@ -212,6 +215,7 @@ ${argv.map((a) => `    <string>${xmlEscape(a)}</string>`).join("\n")}
       }],
       activate: [["launchctl", "load", "-w", plist]],
       deactivate: [["launchctl", "unload", "-w", plist]],
+      probe: ["launchctl", "list", "dev.ccpipe.run"],
     };
   }
   const when = every === "hourly" ? "17 * * * *" : "17 3 * * *";
@@ -245,7 +249,9 @@ async function exec(
     return { ok: out.success, stdout: decode(out.stdout), stderr: decode(out.stderr) };
   } catch (error) {
     // The tasks allow only /usr/bin/systemctl, /bin/systemctl, /bin/launchctl and /usr/bin/crontab.
-    const message = error instanceof Deno.errors.NotCapable
+    const message = error instanceof Deno.errors.NotFound
+      ? `${argv[0]} is not installed here (--via picks another scheduler, --print shows the steps)`
+      : error instanceof Deno.errors.NotCapable
       ? `ccpipe may only start /usr/bin/systemctl, /bin/launchctl or /usr/bin/crontab; run it yourself ('ccpipe schedule install --print' lists the steps)`
       : (error as Error).message;
     return { ok: false, stdout: "", stderr: message };
@@ -289,9 +295,11 @@ Scheduled runs do not see your shell's environment: for Stage 4, put GEMINI_API_
     const scheduler = (flags.via as Scheduler | undefined) ??
       detectScheduler(Deno.build.os, isDirectory("/run/systemd/system"));
     const dataDir = resolveDataDir(flags, ctx);
+    // Only install needs the executable; status and remove find the schedule by its file names or tag.
+    const executable = (flags.command as string | undefined)?.split(/\s+/).filter((w) => w !== "") ??
+      [action === "install" ? ccpipeExecutable(ctx) : "ccpipe"];
     const argv = [
-      ...(flags.command ? [] : [ccpipeExecutable(undefined, ctx)]),
-      ...((flags.command as string | undefined)?.split(/\s+/).filter((w) => w !== "") ?? []),
+      ...executable,
       "run",
       ...((flags.source as string[] | undefined) ?? []).flatMap((s) => ["--source", s]),
       "--data-dir",
@@ -324,7 +332,16 @@ async function install(plan: SchedulePlan, print: boolean, ctx: CommandContext):
     await Deno.writeTextFile(f.path, f.content);
     out(`wrote ${f.path}`);
   }
-  for (const c of plan.activate) await run(c);
+  try {
+    for (const c of plan.activate) await run(c);
+  } catch (error) {
+    throw new ConfigError(
+      `${
+        (error as Error).message
+      }; the files are written: run 'ccpipe schedule install' again from your login session, or pass --via cron`,
+      { cause: error },
+    );
+  }
   if (plan.cronLine) {
     await run(["crontab", "-"], [...await crontabWithout(), plan.cronLine].join("\n") + "\n");
     out(`added to your crontab: ${plan.cronLine}`);
@@ -365,16 +382,22 @@ async function status(
   const installed = plan.cronLine
     ? (await exec(["crontab", "-l"])).stdout.split("\n").some((l) => l.endsWith(CRON_TAG))
     : plan.files.every((f) => isFile(f.path));
+  // A crontab line is active as soon as it is there; a unit or agent also has to be enabled.
+  const enabled = installed && (plan.probe === undefined || (await exec(plan.probe)).ok);
   const last = await readLastRun(dataDir);
-  const lastRun = last ? formatTime(Date.parse(last.finished_at)) : null;
   if (json) {
-    ctx.output.out(jsonLine({ scheduler: plan.scheduler, installed, lastRunAt: last?.finished_at ?? null }));
-  } else {
     ctx.output.out(
-      `${plan.scheduler}: ${
-        installed ? "installed" : "not installed ('ccpipe schedule install')"
-      }; last run ${lastRun ?? "never"}`,
+      jsonLine({ scheduler: plan.scheduler, installed, enabled, lastRunAt: last?.finished_at ?? null }),
     );
+    return 0;
   }
+  const state = !installed
+    ? "not installed ('ccpipe schedule install')"
+    : enabled
+    ? "installed and enabled"
+    : "installed but not enabled ('ccpipe schedule install' again from your login session)";
+  ctx.output.out(
+    `${plan.scheduler}: ${state}; last run ${last ? formatTime(Date.parse(last.finished_at)) : "never"}`,
+  );
   return 0;
 }
