@@ -177,6 +177,13 @@ Scheduled runs do not see your shell's environment: for Stage 4, put GEMINI_API_
       "--data-dir",
       dataDir,
     ];
+    if (Deno.build.os === "windows" && flags.via === undefined) {
+      throw new ConfigError(
+        `On Windows, schedule it with Task Scheduler: schtasks /Create /SC ${
+          flags.every === "hourly" ? "HOURLY" : "DAILY"
+        } /TN ccpipe /TR "${argv.join(" ")}"`,
+      );
+    }
     const plan = schedulePlan({
       scheduler,
       every: (flags.every as Interval | undefined) ?? "daily",
