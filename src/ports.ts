@@ -31,11 +31,21 @@ export const systemClock: Clock = {
   },
 };
 
-/** Progress reporting for long work; the CLI draws it on a terminal, tests ignore it. */
+/**
+ * Progress reporting for long work; the CLI draws it on a terminal, tests ignore it. The optional
+ * methods are called by whoever knows the fact: `readPlanned` by Stage 1 before its first file, the
+ * table methods around each sink load.
+ */
 export interface Progress {
+  /** How many files and bytes this run is about to read (bytes after the watermarks). */
+  readPlanned?(files: number, bytes: number): void;
   fileStarted(path: string, bytes: number): void;
   bytesRead(path: string, bytes: number): void;
   fileDone(path: string): void;
+  /** A table starts loading into the sink. */
+  tableLoading?(table: string, rows: number): void;
+  /** A table has loaded. */
+  tableLoaded?(table: string, rows: number): void;
 }
 
 /** A progress sink that does nothing. */

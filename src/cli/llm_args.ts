@@ -22,6 +22,7 @@ export const llmFlags: FlagSpecs = {
     type: "string",
     value: "FILE",
     help: "JSON config file (default: <data-dir>/config.json if present)",
+    group: "general",
   },
   model: {
     type: "string",

@@ -15,6 +15,8 @@ export interface Output {
   readonly errIsTerminal: boolean;
   /** Rewrites the current stderr status line (terminal only). */
   status(line: string): void;
+  /** The terminal's width in columns (progress lines are clamped to it). @default {80} */
+  columns?(): number;
 }
 
 const encoder = new TextEncoder();
@@ -22,6 +24,8 @@ const encoder = new TextEncoder();
 /** The real terminal. */
 export function consoleOutput(): Output {
   const errIsTerminal = Deno.stderr.isTerminal();
+  let statusShown = false;
+  const writeErr = (text: string) => void Deno.stderr.writeSync(encoder.encode(text));
   return {
     out(line) {
       try {
@@ -31,10 +35,23 @@ export function consoleOutput(): Output {
         if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
       }
     },
-    err: (line) => void Deno.stderr.writeSync(encoder.encode(line + "\n")),
+    err(line) {
+      // A message goes on its own line, not after a progress line still on screen.
+      writeErr(`${statusShown ? "\r\x1b[2K" : ""}${line}\n`);
+      statusShown = false;
+    },
     errIsTerminal,
     status(line) {
-      if (errIsTerminal) Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${line}`));
+      if (!errIsTerminal) return;
+      writeErr(`\r\x1b[2K${line}`);
+      statusShown = line !== "";
+    },
+    columns() {
+      try {
+        return Deno.consoleSize().columns;
+      } catch {
+        return 80; // not a terminal
+      }
     },
   };
 }

@@ -72,3 +72,90 @@ Deno.test("main() run --json prints one JSON object that reconciles, and discove
   assertEquals(discover.code, 0);
   assertMatch(discover.stdout, /^verdict: caution/);
 });
+
+Deno.test("main() suggests the closest command, flag and value for a typo", async () => {
+  const command = await cli(["discoverr"]);
+  assertEquals(command.code, 2);
+  assertMatch(
+    command.stderr,
+    /^ccpipe: Unknown command 'discoverr': did you mean 'discover'\? \(expected run, discover/,
+  );
+  const flag = await cli(["run", "--sorce", "x"]);
+  assertEquals(flag.code, 2);
+  assertEquals(
+    flag.stderr,
+    "ccpipe: Unknown option '--sorce': did you mean '--source'? (see 'ccpipe run --help')",
+  );
+  const value = await cli(["run", "--sink", "duckbd"]);
+  assertEquals(
+    value.stderr,
+    "ccpipe: --sink must be one of duckdb, bigquery, none: got 'duckbd'; did you mean 'duckdb'?",
+  );
+  const action = await cli(["cache", "stat"]);
+  assertMatch(action.stderr, /did you mean 'stats'\?/);
+});
+
+Deno.test("main() help: 80 columns, exit codes on top, each command only its own flags, help COMMAND", async () => {
+  const top = await cli(["--help"]);
+  assertMatch(top.stdout, /Exit codes:\n {2}0 {4}ok\n/);
+  assertMatch(top.stdout, /\n {2}75 {3}stopped on a per-day quota/);
+  for (const command of ["run", "discover", "demo", "doctor", "cache", "schedule", "completions", "help"]) {
+    const viaFlag = await cli([command, "--help"]);
+    const viaHelp = await cli(["help", command]);
+    assertEquals(viaHelp.stdout, viaFlag.stdout);
+    for (const line of [...top.stdout.split("\n"), ...viaFlag.stdout.split("\n")]) {
+      assert([...line].length <= 80, `${command}: ${line}`);
+    }
+  }
+  const run = (await cli(["run", "--help"])).stdout;
+  assertMatch(
+    run,
+    /Input:\n.*--source DIR[\s\S]*Output:\n[\s\S]*Stage 4 .*:\n[\s\S]*BigQuery:\n[\s\S]*General:\n/,
+  );
+  const doctor = (await cli(["doctor", "--help"])).stdout;
+  assert(doctor.includes("--llm") && doctor.includes("--model ID"));
+  assert(!doctor.includes("--batch-size") && !doctor.includes("--rpm"), doctor);
+});
+
+Deno.test("main() rerun: 'nothing new since' the last run, and a warning when --timezone changes", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": jsonl([userPrompt("hi")]) });
+  const args = ["run", "--source", tree.join("p"), "--data-dir", tree.join("d"), "--no-llm"];
+  const first = await cli([...args, "--timezone", "Europe/Paris"]);
+  assertEquals(first.code, 0, first.stderr);
+  const last = JSON.parse(await Deno.readTextFile(tree.join("d", "last_run.json")));
+  assertEquals(last.time_zone, "Europe/Paris");
+  const again = await cli(args);
+  assertEquals(again.code, 0, again.stderr);
+  assertMatch(
+    again.stdout,
+    /: nothing new since \d{4}-\d\d-\d\d \d\d:\d\d UTC\n {2}read {6}1 file, no new line/,
+  );
+  assertMatch(
+    again.stderr,
+    /warning: --timezone UTC differs from Europe\/Paris, the zone earlier rows were loaded with/,
+  );
+  // A run that loads nothing keeps the zone rows were loaded with.
+  assertEquals(
+    JSON.parse(await Deno.readTextFile(tree.join("d", "last_run.json"))).time_zone,
+    "Europe/Paris",
+  );
+});
+
+Deno.test("main() --json objects carry schema_version; discover --json is a summary unless --full", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": jsonl([userPrompt("hi"), userPrompt("there")]) });
+  const run = JSON.parse(
+    (await cli(["run", "--source", tree.join("p"), "--data-dir", tree.join("d"), "--json"])).stdout,
+  );
+  assertEquals(run.schema_version, 1);
+  const summary = JSON.parse((await cli(["discover", "--source", tree.join("p"), "--json"])).stdout);
+  assertEquals(summary.schema_version, 1);
+  assertEquals(summary.verdict, "go");
+  assertEquals(summary.totals.records, 2);
+  assertEquals(summary.files, undefined);
+  assertEquals(summary.totals.fields, undefined);
+  assert(summary.totals.distinctFields > 0);
+  const full = JSON.parse((await cli(["discover", "--source", tree.join("p"), "--json", "--full"])).stdout);
+  assertEquals(full.schema_version, 1);
+  assertEquals(full.files.length, 1);
+  assertEquals(Object.keys(full.totals.fields).length, summary.totals.distinctFields);
+});

@@ -1,8 +1,9 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import type { LoadResult, Sink, StagedTable } from "../sinks/sink.ts";
 import type { Output } from "./logger.ts";
-import { terminalProgress } from "./progress.ts";
+import { terminalProgress, withLoadProgress } from "./progress.ts";
 
-function output(isTerminal: boolean): Output & { statuses: string[] } {
+function output(isTerminal: boolean, columns = 80): Output & { statuses: string[] } {
   const statuses: string[] = [];
   return {
     statuses,
@@ -10,32 +11,80 @@ function output(isTerminal: boolean): Output & { statuses: string[] } {
     err() {},
     errIsTerminal: isTerminal,
     status: (line) => void statuses.push(line),
+    columns: () => columns,
   };
 }
 
-Deno.test("terminalProgress() draws bytes read per file on a terminal, at most every 100 ms", () => {
+const MB = 1048576;
+
+Deno.test("terminalProgress() draws files and MB of the total with rate and ETA, at most every 100 ms", () => {
   const tty = output(true);
   let now = 0;
   const progress = terminalProgress(tty, () => now);
-  progress.fileStarted("/p/s.jsonl", 2 * 1048576);
-  now = 150;
-  progress.bytesRead("/p/s.jsonl", 1048576);
-  now = 160; // within 100 ms of the last draw: not drawn
-  progress.bytesRead("/p/s.jsonl", 1048576);
-  progress.fileDone("/p/s.jsonl");
+  progress.readPlanned!(3, 4 * MB);
+  progress.fileStarted("/p/a.jsonl", 2 * MB);
+  now = 1000;
+  progress.bytesRead("/p/a.jsonl", MB);
+  now = 1050; // within 100 ms of the last draw: not drawn
+  progress.bytesRead("/p/a.jsonl", MB);
+  progress.fileDone("/p/a.jsonl");
+  now = 2000;
+  progress.fileStarted("/p/b.jsonl", 2 * MB);
+  progress.bytesRead("/p/b.jsonl", 2 * MB);
+  progress.fileDone("/p/b.jsonl");
+  progress.fileStarted("/p/c.jsonl", 0);
+  progress.fileDone("/p/c.jsonl"); // the last planned file: the line is cleared
   assertEquals(tty.statuses, [
-    "extract [1] /p/s.jsonl 0.0/2.0 MB 0%",
-    "extract [1] /p/s.jsonl 1.0/2.0 MB 50%",
-    "extract [1] /p/s.jsonl 2.0/2.0 MB 100%",
+    "reading 0/3 files · 0.0/4.0 MB",
+    "reading 0/3 files · 1.0/4.0 MB · 1.0 MB/s · ETA 3 s",
+    "reading 1/3 files · 2.0/4.0 MB · 1.0 MB/s · ETA 2 s", // b has started; its bytes wait for the next draw
     "",
   ]);
+});
+
+Deno.test("terminalProgress() clamps its line to the terminal's width", () => {
+  const narrow = output(true, 24);
+  const progress = terminalProgress(narrow, () => 0);
+  progress.readPlanned!(477, 48 * MB);
+  assertEquals(narrow.statuses, ["reading 0/477 files · …"]);
+  assertEquals(narrow.statuses[0].length, 23);
 });
 
 Deno.test("terminalProgress() stays silent when stderr is not a terminal", () => {
   const pipe = output(false);
   const progress = terminalProgress(pipe);
+  progress.readPlanned?.(1, 10);
   progress.fileStarted("/p/s.jsonl", 10);
   progress.bytesRead("/p/s.jsonl", 10);
   progress.fileDone("/p/s.jsonl");
+  progress.tableLoading?.("messages", 3);
   assertEquals(pipe.statuses, []);
+});
+
+Deno.test("withLoadProgress() shows a line per table while it loads", async () => {
+  const tty = output(true);
+  const loaded: string[] = [];
+  const sink: Sink = {
+    name: "test",
+    location: "memory",
+    prepare: () => Promise.resolve(),
+    counts: () => Promise.resolve({ messages: 0, usage: 0, sessions: 0, rejects: 0, runs: 0 }),
+    load(staged: StagedTable): Promise<LoadResult> {
+      loaded.push(`${staged.table}:${tty.statuses.at(-1)}`);
+      return Promise.resolve({
+        table: staged.table,
+        rowsStaged: staged.rows,
+        rowsBefore: 0,
+        rowsAfter: 1,
+        bytes: 1,
+      });
+    },
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  const wrapped = withLoadProgress(sink, terminalProgress(tty, () => 0));
+  await wrapped.load({ table: "messages", path: "/x", rows: 1234, bytes: 1 });
+  await wrapped.load({ table: "runs", path: "/y", rows: 1, bytes: 1 });
+  assertEquals(loaded, ["messages:loading messages: 1,234 rows", "runs:loading runs: 1 row"]);
+  assertEquals(tty.statuses.at(-1), "");
+  assertEquals(wrapped.location, "memory");
 });

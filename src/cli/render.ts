@@ -7,45 +7,56 @@ import type { RunSummary } from "../pipeline/run_pipeline.ts";
 import type { DryRunEstimate } from "../llm/accounting.ts";
 import type { BigQueryPlan } from "../sinks/bigquery.ts";
 import type { Manifest } from "../stages/inventory.ts";
+import { count, formatMegabytes, formatNumber, formatTime } from "../format.ts";
 
-function n(value: number): string {
-  return value.toLocaleString("en-US");
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+const n = formatNumber;
+const mb = formatMegabytes;
 
 function mark(ok: boolean): string {
   return ok ? "ok" : "MISMATCH";
 }
 
+/** What a run summary is read against. */
+export interface RunSummaryContext {
+  /** When the previous run of the data dir finished (ISO 8601), for "nothing new since …". */
+  previousRunAt?: string;
+}
+
 /** Renders the short summary `ccpipe run` prints. */
-export function renderRunSummary(summary: RunSummary): string[] {
+export function renderRunSummary(summary: RunSummary, context: RunSummaryContext = {}): string[] {
   const r = summary.reconciliation;
+  const took = `  took      ${(summary.durationMs / 1000).toFixed(2)} s`;
+  if (summary.status === "nothing_new") {
+    const since = context.previousRunAt ? formatTime(Date.parse(context.previousRunAt)) : "the last run";
+    return [
+      `ccpipe run ${summary.runId}: nothing new since ${since}`,
+      `  read      ${count(summary.files, "file")}, no new line; no table changed`,
+      took,
+    ];
+  }
   const out = [
     `ccpipe run ${summary.runId}: ${summary.status.replaceAll("_", " ")}`,
-    `  discover  ${n(summary.files)} files, ${
+    `  discover  ${count(summary.files, "file")}, ${
       mb(summary.bytesRead)
     } read, verdict ${summary.manifest.verdict}${
       summary.manifest.reasons.length ? ` (${summary.manifest.reasons.join("; ")})` : ""
     }`,
-    `  extract   ${n(r.lines.read)} lines = ${n(r.lines.records)} records + ${n(r.lines.rejects)} rejects + ${
-      n(r.lines.blank)
-    } blank − ${n(r.lines.glued)} glued  [${mark(r.lines.balanced)}]`,
+    `  extract   ${count(r.lines.read, "line")} = ${count(r.lines.records, "record")} + ${
+      count(r.lines.rejects, "reject")
+    } + ${n(r.lines.blank)} blank − ${n(r.lines.glued)} glued  [${mark(r.lines.balanced)}]`,
     r.records.ran
-      ? `  clean     ${n(r.records.parsed)} records = ${n(r.records.unique)} unique + ${
-        n(r.records.duplicates)
-      } duplicates + ${n(r.records.withoutUuid)} without uuid + ${n(r.records.invalid)} invalid  [${
+      ? `  clean     ${count(r.records.parsed, "record")} = ${n(r.records.unique)} unique + ${
+        count(r.records.duplicates, "duplicate")
+      } + ${n(r.records.withoutUuid)} without uuid + ${n(r.records.invalid)} invalid  [${
         mark(r.records.balanced)
       }]`
       : "  clean     not run (--until-stage stopped before Stage 2)",
-    ...(r.records.ran ? [`            ${n(summary.usageResponses)} API responses with usage`] : []),
-    `  identify  ${n(summary.sessionsTouched)} sessions; kinds: ${
+    ...(r.records.ran ? [`            ${count(summary.usageResponses, "API response")} with usage`] : []),
+    `  identify  ${count(summary.sessionsTouched, "session")}; kinds: ${
       Object.entries(summary.kinds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(", ") ||
       "none"
     }`,
-    `  correct   ${n(r.prompts.total)} prompts = ${n(r.prompts.sent)} sent + ${
+    `  correct   ${count(r.prompts.total, "prompt")} = ${n(r.prompts.sent)} sent + ${
       n(r.prompts.cacheHits)
     } cached + ${n(r.prompts.skipped)} skipped + ${n(r.prompts.dedupedInRun)} repeated + ${
       n(r.prompts.pending)
@@ -56,16 +67,18 @@ export function renderRunSummary(summary: RunSummary): string[] {
   const estimate = summary.stage4?.details.dryRun as DryRunEstimate | null | undefined;
   if (estimate) {
     out.push(
-      `  dry run   would send ${n(estimate.promptsSelected)} prompts in ${n(estimate.batches)} requests: ~${
-        n(estimate.estTokensIn)
-      } tokens in, ~${n(estimate.estTokensOut)} out, ~$${estimate.estCostUsd.toFixed(4)}, ≥ ${
-        estimate.estSeconds.toFixed(1)
-      } s at the configured quota; ${estimate.fitsDailyQuota ? "fits" : "does NOT fit"} the per-day quota`,
+      `  dry run   would send ${count(estimate.promptsSelected, "prompt")} in ${
+        count(estimate.batches, "request")
+      }: ~${n(estimate.estTokensIn)} tokens in, ~${n(estimate.estTokensOut)} out, ~$${
+        estimate.estCostUsd.toFixed(4)
+      }, ≥ ${estimate.estSeconds.toFixed(1)} s at the configured quota; ${
+        estimate.fitsDailyQuota ? "fits" : "does NOT fit"
+      } the per-day quota`,
     );
   } else if (summary.stage4) {
     const s = summary.stage4;
     out.push(
-      `            ${n(s.calls)} Gemini calls, ${n(s.tokensIn)} tokens in, ${n(s.tokensOut)} out, ~$${
+      `            ${count(s.calls, "Gemini call")}, ${n(s.tokensIn)} tokens in, ${n(s.tokensOut)} out, ~$${
         s.costUsd.toFixed(4)
       }${s.stopped ? `; stopped: ${s.stopped}` : ""}`,
     );
@@ -76,21 +89,21 @@ export function renderRunSummary(summary: RunSummary): string[] {
     );
     out.push(`  load      ${summary.sink.name}: ${loads.join(", ")}`);
     out.push(`  data      ${summary.sink.location}`);
-  } else if (summary.status === "nothing_new") {
-    out.push("  load      nothing new since the last run: no table changed");
   } else if (summary.status === "dry_run") {
     out.push(
       `  load      nothing loaded (dry run): ${
-        summary.staged.map((s) => `${s.table} ${n(s.rows)}`).join(", ")
+        summary.staged.map((s) => `${s.table} ${count(s.rows, "row")}`).join(", ")
       }`,
     );
   } else if (summary.status === "staged") {
     out.push(
-      `  staged    ${summary.staged.map((s) => `${s.table} ${n(s.rows)}`).join(", ")} in ${summary.runDir}`,
+      `  staged    ${
+        summary.staged.map((s) => `${s.table} ${count(s.rows, "row")}`).join(", ")
+      } in ${summary.runDir}`,
     );
   }
   out.push(`  manifest  ${summary.manifest.path}`);
-  out.push(`  took      ${(summary.durationMs / 1000).toFixed(2)} s`);
+  out.push(took);
   return out;
 }
 
@@ -104,7 +117,9 @@ export function renderManifest(manifest: Manifest, path: string | null): string[
   return [
     `verdict: ${manifest.verdict}${manifest.reasons.length ? ` (${manifest.reasons.join("; ")})` : ""}`,
     `files: ${n(t.files)} (${mb(t.bytes)}), ${n(t.filesWithRejects)} with malformed lines`,
-    `lines: ${n(t.lines)}: ${n(t.records)} records, ${n(t.rejects)} rejects, ${n(t.blankLines)} blank`,
+    `lines: ${n(t.lines)}: ${count(t.records, "record")}, ${count(t.rejects, "reject")}, ${
+      n(t.blankLines)
+    } blank`,
     `dates: ${t.firstTimestamp ?? "-"} … ${t.lastTimestamp ?? "-"}`,
     `record types: ${top(t.recordTypes, 20) || "none"}`,
     `content blocks: ${top(t.contentBlockTypes) || "none"}`,
@@ -133,9 +148,9 @@ export function renderBigQueryPlan(plan: BigQueryPlan): string[] {
         : "",
     ].filter((x) => x !== "").join(", ");
     out.push(
-      `  ${t.table.padEnd(9)} ${changes}; load ${n(t.rows)} rows (${(t.bytes / 1024).toFixed(1)} KiB)`,
+      `  ${t.table.padEnd(9)} ${changes}; load ${count(t.rows, "row")} (${(t.bytes / 1024).toFixed(1)} KiB)`,
     );
   }
-  out.push(`  jobs: ${plan.loadJobs} load, ${plan.queryJobs} query; nothing was started`);
+  out.push(`  jobs: ${n(plan.loadJobs)} load, ${n(plan.queryJobs)} query; nothing was started`);
   return out;
 }

@@ -9,24 +9,30 @@ import type { FlagSpecs, ParsedFlags } from "./args.ts";
 import type { CommandContext } from "./context.ts";
 import { defaultDataDir, defaultSources } from "./defaults.ts";
 
-/** `--source`, `--json`, `--help`. */
+/** `--source` (input) and `--json` (output). */
 export const sourceFlags: FlagSpecs = {
   source: {
     type: "string",
     multiple: true,
     value: "DIR",
+    group: "input",
     help:
-      "Claude Code projects dir to read (repeatable; default: CLAUDE_CONFIG_DIR roots, else ~/.claude/projects and ~/.config/claude/projects)",
+      "Claude Code projects dir to read (repeatable; default: the CLAUDE_CONFIG_DIR roots, else ~/.claude/projects and ~/.config/claude/projects)",
   },
-  json: { type: "boolean", help: "Print one JSON object on stdout instead of the human summary" },
-  help: { type: "boolean", short: "h", help: "Show this help" },
+  ...jsonFlag(),
 };
+
+/** `--json`, with what it prints. */
+export function jsonFlag(what = "Print one JSON object on stdout instead of the text summary"): FlagSpecs {
+  return { json: { type: "boolean", group: "output", help: `${what} (documented in the README)` } };
+}
 
 /** `--data-dir`. */
 export const dataDirFlags: FlagSpecs = {
   "data-dir": {
     type: "string",
     value: "DIR",
+    group: "output",
     help:
       "Where ccpipe keeps its database, runs, state and cache (default: $XDG_DATA_HOME/ccpipe or ~/.local/share/ccpipe)",
   },

@@ -83,6 +83,11 @@ export async function* extract(
 ): AsyncGenerator<ExtractEvent> {
   const { fs, watermarks, progress, signal } = options;
   const decoder = new TextDecoder(); // one decoder for every line: non-fatal, so bad UTF-8 becomes U+FFFD
+  if (Array.isArray(files) && progress?.readPlanned) {
+    // An estimate: a file whose head changed since its watermark is read again from the start.
+    const after = (f: SourceFile) => f.size - (watermarks?.get(f.path)?.offset ?? 0);
+    progress.readPlanned(files.length, files.reduce((sum, f) => sum + Math.max(0, after(f)), 0));
+  }
   for await (const file of files) {
     signal?.throwIfAborted();
     const start = await resumePoint(fs, file, watermarks?.get(file.path));

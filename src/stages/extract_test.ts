@@ -247,6 +247,23 @@ Deno.test("extract() reports progress per file and per chunk", async () => {
   assert.deepEqual([...bytes.values()], [13, 16]);
 });
 
+Deno.test("extract() tells progress how many files and bytes it is about to read, after the watermarks", async () => {
+  const first = '{"type":"a"}\n';
+  await using tree = await writeTree({ "p/a.jsonl": first, "p/b.jsonl": '{"type":"b"}\n{}\n' });
+  const planned: [number, number][] = [];
+  const progress = {
+    readPlanned: (files: number, bytes: number) => void planned.push([files, bytes]),
+    fileStarted() {},
+    bytesRead() {},
+    fileDone() {},
+  };
+  const once = await run(tree.path, { progress });
+  await Deno.writeTextFile(tree.join("p/a.jsonl"), '{"type":"c"}\n', { append: true });
+  const marks = new Map(once.done.map((d) => [d.watermark.path, d.watermark]));
+  await run(tree.path, { progress, watermarks: marks });
+  assert.deepEqual(planned, [[2, 13 + 16], [2, 13]]);
+});
+
 Deno.test("extract() stops with the signal's reason when aborted", async () => {
   await using tree = await writeTree({ "p/a.jsonl": '{"type":"a"}\n{"type":"b"}\n', "p/b.jsonl": "{}\n" });
   const controller = new AbortController();

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ExtractEvent, RawRecord, SourceFile } from "../schema/records.ts";
+import { count } from "../format.ts";
 import { compareCodePoints } from "./discover.ts";
 
 /** What Stage 0 knows about one transcript file. */
@@ -54,8 +55,12 @@ export interface Manifest {
   reasons: string[];
 }
 
-/** Share of files with malformed lines above which the verdict is "caution". */
-export const CAUTION_REJECT_FILE_SHARE = 0.1;
+/**
+ * Share of malformed lines (of the non-blank lines read) above which the verdict is "caution". A few
+ * malformed lines are normal (Claude Code leaves a truncated line when it stops mid-write): they are kept
+ * as rejects and the verdict stays "go".
+ */
+export const CAUTION_REJECT_LINE_SHARE = 0.05;
 
 /** Distinct field paths kept, so a corpus of odd shapes cannot grow the inventory without bound. */
 const MAX_FIELDS = 10_000;
@@ -167,7 +172,15 @@ export class Inventory {
     }
     const fields = new Map<string, number>();
     flattenFields(this.#fields, fields);
-    const { verdict, reasons } = judge(files.length, records, rejects, filesWithRejects);
+    const { verdict, reasons } = judge({
+      files: files.length,
+      bytes,
+      lines,
+      blankLines,
+      records,
+      rejects,
+      filesWithRejects,
+    });
     return {
       generatedAt: now.toISOString(),
       roots: [...this.#roots],
@@ -305,28 +318,39 @@ function flattenFields(node: FieldNode, out: Map<string, number>): void {
   }
 }
 
-function judge(
-  files: number,
-  records: number,
-  rejects: number,
-  filesWithRejects: number,
-): { verdict: Manifest["verdict"]; reasons: string[] } {
-  if (files === 0) {
+function judge(t: {
+  files: number;
+  bytes: number;
+  lines: number;
+  blankLines: number;
+  records: number;
+  rejects: number;
+  filesWithRejects: number;
+}): { verdict: Manifest["verdict"]; reasons: string[] } {
+  if (t.files === 0) {
     return { verdict: "no-go", reasons: ["No transcript files (*.jsonl) were found under the roots"] };
   }
-  if (records === 0) {
-    return { verdict: "no-go", reasons: [`None of the ${files} files holds a parseable record`] };
+  if (t.lines === 0 && t.bytes > 0) {
+    // Every byte was read by an earlier run (watermarks): nothing to judge, nothing wrong.
+    return { verdict: "go", reasons: [`No new line in the ${count(t.files, "file")} since the last run`] };
   }
-  const share = filesWithRejects / files;
-  const summary =
-    `${files} files, ${records} records, ${rejects} malformed lines in ${filesWithRejects} files`;
-  if (share > CAUTION_REJECT_FILE_SHARE) {
+  if (t.records === 0) {
+    return {
+      verdict: "no-go",
+      reasons: [`None of the ${count(t.files, "file")} holds a parseable record`],
+    };
+  }
+  const summary = `${count(t.files, "file")}, ${count(t.records, "record")}, ${
+    count(t.rejects, "malformed line")
+  } in ${count(t.filesWithRejects, "file")}`;
+  const share = t.rejects / Math.max(1, t.lines - t.blankLines);
+  if (share > CAUTION_REJECT_LINE_SHARE) {
     return {
       verdict: "caution",
       reasons: [
-        `${filesWithRejects} of ${files} files (${
-          (share * 100).toFixed(1)
-        }%) have malformed lines, more than ${CAUTION_REJECT_FILE_SHARE * 100}%`,
+        `${(share * 100).toFixed(1)}% of the lines are malformed, more than ${
+          CAUTION_REJECT_LINE_SHARE * 100
+        }%`,
         summary,
       ],
     };

@@ -4,11 +4,16 @@
  * @module
  */
 import { UsageError } from "../../errors.ts";
+import { count } from "../../format.ts";
 import { createDiskCache } from "../../llm/disk_cache.ts";
-import { type FlagSpecs, formatHelp, parseFlags } from "../args.ts";
-import type { CommandContext } from "../context.ts";
+import { type FlagSpecs, unknownChoice } from "../args.ts";
+import { type Command, defineCommand } from "../command.ts";
+import { jsonLine } from "../json_output.ts";
 import { cacheDirOf } from "../llm_args.ts";
-import { dataDirFlags, resolveDataDir } from "../shared_args.ts";
+import { dataDirFlags, jsonFlag, resolveDataDir } from "../shared_args.ts";
+
+/** The actions of `ccpipe cache`. */
+export const CacheActions = ["stats", "prune", "clear"] as const;
 
 /** Flags of `ccpipe cache`. */
 export const cacheFlags: FlagSpecs = {
@@ -16,18 +21,11 @@ export const cacheFlags: FlagSpecs = {
   "older-than": {
     type: "string",
     value: "AGE",
+    group: "general",
     help: "With prune: entries older than AGE (e.g. 30d, 12h, 90m)",
   },
-  json: { type: "boolean", help: "Print one JSON object" },
-  help: { type: "boolean", short: "h", help: "Show this help" },
+  ...jsonFlag(),
 };
-
-const HELP = formatHelp(
-  "ccpipe cache stats|prune --older-than AGE|clear [--data-dir DIR] [--json]",
-  "Shows, prunes or clears the Stage 4 answer cache (redacted prompt texts and their corrections).\n" +
-    "A cleared entry costs one more Gemini call the next time its prompt is seen.",
-  cacheFlags,
-);
 
 /**
  * Parses an age such as `30d`, `12h`, `90m` or `45s` into milliseconds.
@@ -41,51 +39,52 @@ export function parseAge(value: string): number {
   return Math.round(Number(match[1]) * unit);
 }
 
-/**
- * Runs `ccpipe cache`.
- *
- * @returns The process exit code.
- */
-export async function cacheCommand(args: string[], ctx: CommandContext): Promise<number> {
-  const { flags, positionals } = parseFlags(args, cacheFlags, { command: "cache", positionals: 1 });
-  if (flags.help) {
-    ctx.output.out(HELP);
-    return 0;
-  }
-  const action = positionals[0];
-  const dir = cacheDirOf(resolveDataDir(flags, ctx));
-  const cache = createDiskCache(dir, { clock: ctx.clock });
-  const print = (result: Record<string, unknown>, text: string) =>
-    ctx.output.out(flags.json ? JSON.stringify({ cache: dir, ...result }) : text);
-  switch (action) {
-    case "stats": {
-      const s = await cache.stats();
-      const when = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
-      print(
-        { ...s },
-        `${dir}: ${s.entries} entries, ${(s.bytes / 1024).toFixed(1)} KiB, oldest ${
-          when(s.oldestMs)
-        }, newest ${when(s.newestMs)}`,
-      );
-      return 0;
+/** `ccpipe cache`. */
+export const cacheCommand: Command = defineCommand({
+  name: "cache",
+  operands: "<stats|prune|clear>",
+  actions: CacheActions,
+  positionals: 1,
+  description:
+    `Shows, prunes or clears the Stage 4 answer cache (redacted prompt texts and their corrections).
+A cleared entry costs one more Gemini call the next time its prompt is seen.`,
+  flags: cacheFlags,
+  async run({ flags, positionals }, ctx) {
+    const action = positionals[0];
+    const dir = cacheDirOf(resolveDataDir(flags, ctx));
+    const cache = createDiskCache(dir, { clock: ctx.clock });
+    const print = (result: Record<string, unknown>, text: string) =>
+      ctx.output.out(flags.json ? jsonLine({ cache: dir, ...result }) : text);
+    switch (action) {
+      case "stats": {
+        const s = await cache.stats();
+        const when = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
+        print(
+          { ...s },
+          `${dir}: ${count(s.entries, "entry", "entries")}, ${(s.bytes / 1024).toFixed(1)} KiB, oldest ${
+            when(s.oldestMs)
+          }, newest ${when(s.newestMs)}`,
+        );
+        return 0;
+      }
+      case "prune": {
+        const age = flags["older-than"];
+        if (typeof age !== "string") throw new UsageError("cache prune needs --older-than AGE (e.g. 30d)");
+        const removed = await cache.prune(parseAge(age));
+        print({ removed }, `removed ${count(removed, "entry", "entries")} older than ${age} from ${dir}`);
+        return 0;
+      }
+      case "clear": {
+        const removed = await cache.clear();
+        print({ removed }, `removed ${count(removed, "entry", "entries")} from ${dir}`);
+        return 0;
+      }
+      default: {
+        if (action === undefined) {
+          throw new UsageError("cache needs an action: stats, prune or clear (see 'ccpipe cache --help')");
+        }
+        throw unknownChoice("cache action", action, CacheActions);
+      }
     }
-    case "prune": {
-      const age = flags["older-than"];
-      if (typeof age !== "string") throw new UsageError("cache prune needs --older-than AGE (e.g. 30d)");
-      const removed = await cache.prune(parseAge(age));
-      print({ removed }, `removed ${removed} entries older than ${age} from ${dir}`);
-      return 0;
-    }
-    case "clear": {
-      const removed = await cache.clear();
-      print({ removed }, `removed ${removed} entries from ${dir}`);
-      return 0;
-    }
-    default:
-      throw new UsageError(
-        action === undefined
-          ? "cache needs an action: stats, prune or clear (see 'ccpipe cache --help')"
-          : `Unknown cache action '${action}': expected stats, prune or clear`,
-      );
-  }
-}
+  },
+});

@@ -12,24 +12,18 @@ import { createGeminiClient } from "../../llm/gemini_client.ts";
 import { runPipeline } from "../../pipeline/run_pipeline.ts";
 import { createStage4Runner } from "../../pipeline/stage4_runner.ts";
 import { openDuckDbSink } from "../../sinks/duckdb.ts";
-import { type FlagSpecs, formatHelp, parseFlags } from "../args.ts";
+import type { FlagSpecs, ParsedFlags } from "../args.ts";
+import { type Command, defineCommand } from "../command.ts";
+import { jsonFlag } from "../shared_args.ts";
 import type { CommandContext } from "../context.ts";
 import { printSummary } from "./run.ts";
+import { count } from "../../format.ts";
 
 /** Flags of `ccpipe demo`. */
 export const demoFlags: FlagSpecs = {
-  json: { type: "boolean", help: "Print the run summary as one JSON object" },
-  keep: { type: "boolean", help: "Keep the temporary data dir (its path is printed)" },
-  help: { type: "boolean", short: "h", help: "Show this help" },
+  ...jsonFlag("Print the run summary as one JSON object"),
+  keep: { type: "boolean", group: "output", help: "Keep the temporary data dir (its path is printed)" },
 };
-
-const HELP = formatHelp(
-  "ccpipe demo [--keep] [--json]",
-  "Runs every stage over fixtures/claude_code_100 (a small, realistic Claude Code projects tree)\n" +
-    "into a temporary DuckDB file and shows example rows. Needs no account, key or network: Stage 4\n" +
-    "talks to a simulated Gemini (the project's mock, which fixes a fixed list of common typos).",
-  demoFlags,
-);
 
 /** Path of the bundled fixture's projects tree. */
 export function fixtureProjectsDir(): string {
@@ -48,17 +42,17 @@ function table(rows: Record<string, unknown>[], columns: string[], width = 60): 
   return [line(columns), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)];
 }
 
-/**
- * Runs `ccpipe demo`.
- *
- * @returns The process exit code.
- */
-export async function demoCommand(args: string[], ctx: CommandContext): Promise<number> {
-  const { flags } = parseFlags(args, demoFlags, { command: "demo" });
-  if (flags.help) {
-    ctx.output.out(HELP);
-    return 0;
-  }
+/** `ccpipe demo`. */
+export const demoCommand: Command = defineCommand({
+  name: "demo",
+  description: `Runs every stage over fixtures/claude_code_100 (a small, realistic Claude Code projects tree)
+into a temporary DuckDB file and shows example rows. Needs no account, key or network: Stage 4 talks to a
+simulated Gemini (the project's mock, which fixes a fixed list of common typos).`,
+  flags: demoFlags,
+  run: ({ flags }, ctx) => demo(flags, ctx),
+});
+
+async function demo(flags: ParsedFlags, ctx: CommandContext): Promise<number> {
   const dataDir = await Deno.makeTempDir({ prefix: "ccpipe-demo-" });
   // Stage 4 goes to a simulated Gemini served in-process, so the demo needs no key and no network.
   const gemini = createGeminiMock({ latency: { kind: "lognormal", medianMs: 40, sigma: 0.3, maxMs: 200 } });
@@ -87,7 +81,9 @@ export async function demoCommand(args: string[], ctx: CommandContext): Promise<
     printSummary(summary, flags, ctx);
     if (flags.json) return 0;
     ctx.output.out(
-      `  note      Stage 4 corrections are SIMULATED by a local Gemini mock (${gemini.calls.length} calls)`,
+      `  note      Stage 4 corrections are SIMULATED by a local Gemini mock (${
+        count(gemini.calls.length, "call")
+      })`,
     );
     await using db = await openDuckDbSink(dbPath);
     const out = ctx.output.out;

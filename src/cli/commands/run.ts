@@ -5,10 +5,12 @@
  */
 import { UsageError } from "../../errors.ts";
 import { runPipeline, type RunSummary } from "../../pipeline/run_pipeline.ts";
+import { silentProgress } from "../../ports.ts";
 import type { Sink } from "../../sinks/sink.ts";
-import { type FlagSpecs, formatHelp, intFlag, type ParsedFlags, parseFlags } from "../args.ts";
+import { type FlagSpecs, inGroup, intFlag, type ParsedFlags } from "../args.ts";
+import { type Command, defineCommand } from "../command.ts";
 import type { CommandContext } from "../context.ts";
-import { terminalProgress } from "../progress.ts";
+import { terminalProgress, withLoadProgress } from "../progress.ts";
 import { renderBigQueryPlan, renderRunSummary } from "../render.ts";
 import { readConfigFile } from "../config_file.ts";
 import { llmFlags, stage4From } from "../llm_args.ts";
@@ -16,6 +18,9 @@ import { bigQueryConfigFrom, bigQueryFlags } from "../bigquery_args.ts";
 import type { ConfigFile } from "../config_file.ts";
 import type { BigQueryConfig } from "../../sinks/bigquery_config.ts";
 import { statePaths } from "../../state/state_store.ts";
+import { jsonLine } from "../json_output.ts";
+import { count } from "../../format.ts";
+import { type LastRun, readLastRun, recordRun } from "../last_run.ts";
 import {
   dataDirFlags,
   ensureWritableDir,
@@ -34,33 +39,31 @@ export const runFlags: FlagSpecs = {
   sink: {
     type: "string",
     value: "NAME",
-    help: `Where the tables go: ${SinkNames.join(" | ")} (default duckdb)`,
-  },
-  "until-stage": {
-    type: "string",
-    value: "N",
-    help: "Stop after stage N (0 discover … 4 correct; tables load when N ≥ 3)",
-  },
-  "dry-run": {
-    type: "boolean",
-    help: "Report what would be loaded and sent, without loading or calling anything",
+    group: "output",
+    choices: SinkNames,
+    help: `Where the tables go: ${SinkNames.join(", ")} (default duckdb)`,
   },
   timezone: {
     type: "string",
     value: "ZONE",
+    group: "output",
     help:
-      "IANA time zone of event_date, the day rows are grouped and partitioned by (default UTC; env CCPIPE_TIMEZONE)",
+      "IANA time zone of event_date, the day rows are grouped and partitioned by (default UTC; env CCPIPE_TIMEZONE); keep it the same from run to run",
   },
-  ...bigQueryFlags,
-  ...llmFlags,
+  "until-stage": {
+    type: "string",
+    value: "N",
+    group: "general",
+    help: "Stop after stage N (0 discover … 4 correct; tables load when N ≥ 3)",
+  },
+  "dry-run": {
+    type: "boolean",
+    group: "general",
+    help: "Report what would be loaded and sent, without loading or calling anything",
+  },
+  ...inGroup("stage4", llmFlags),
+  ...inGroup("bigquery", bigQueryFlags),
 };
-
-const HELP = formatHelp(
-  "ccpipe run [--source DIR]... [--data-dir DIR] [--sink duckdb|bigquery|none] [--until-stage N] [--dry-run] [--json]",
-  "Runs Claude Code transcripts through discover, extract, clean, identify and correct, and loads the\n" +
-    "messages, usage, sessions, rejects and runs tables. Only bytes appended since the last run are read.",
-  runFlags,
-);
 
 /** The sink chosen by `--sink`, ready to open per run. */
 export interface SinkChoice {
@@ -72,7 +75,6 @@ export interface SinkChoice {
 /**
  * Resolves `--sink` (default duckdb) and its settings.
  *
- * @throws {UsageError} For an unknown sink name.
  * @throws {ConfigError} For missing or invalid BigQuery settings.
  */
 export function sinkChoice(
@@ -81,10 +83,8 @@ export function sinkChoice(
   file: ConfigFile,
   ctx: CommandContext,
 ): SinkChoice {
-  const name = (flags.sink as string | undefined) ?? "duckdb";
-  if (!(SinkNames as readonly string[]).includes(name)) {
-    throw new UsageError(`--sink must be one of ${SinkNames.join(", ")}: got '${name}'`);
-  }
+  // `--sink` was checked against SinkNames when the flags were parsed.
+  const name = (flags.sink as SinkChoice["name"] | undefined) ?? "duckdb";
   if (name === "none") return { name, open: null, bigquery: null };
   if (name === "bigquery") {
     const config = bigQueryConfigFrom(flags, file, ctx);
@@ -120,10 +120,24 @@ export function timeZoneFrom(flags: ParsedFlags, ctx: CommandContext): string {
   }
 }
 
-/** Prints a summary as text or JSON. */
-export function printSummary(summary: RunSummary, flags: ParsedFlags, ctx: CommandContext): void {
-  if (flags.json) ctx.output.out(JSON.stringify(summary));
-  else for (const line of renderRunSummary(summary)) ctx.output.out(line);
+/**
+ * Prints a summary as text or JSON.
+ *
+ * @param summary The run's summary.
+ * @param flags `json` picks the format.
+ * @param ctx Where to print.
+ * @param previous The run before this one, for "nothing new since …".
+ */
+export function printSummary(
+  summary: RunSummary,
+  flags: ParsedFlags,
+  ctx: CommandContext,
+  previous: LastRun | null = null,
+): void {
+  if (flags.json) ctx.output.out(jsonLine(summary));
+  else {for (const line of renderRunSummary(summary, { previousRunAt: previous?.finished_at })) {
+      ctx.output.out(line);
+    }}
 }
 
 /** Exit code of a finished run: 0, or 75 when Stage 4 stopped on a per-day quota. */
@@ -131,58 +145,74 @@ export function exitCodeOf(summary: RunSummary): number {
   return summary.status === "stopped_daily_quota" ? 75 : 0;
 }
 
-/**
- * Runs `ccpipe run`.
- *
- * @returns The process exit code.
- */
-export async function runCommand(args: string[], ctx: CommandContext): Promise<number> {
-  const { flags } = parseFlags(args, runFlags, { command: "run" });
-  if (flags.help) {
-    ctx.output.out(HELP);
-    return 0;
-  }
-  const untilStage = intFlag(flags, "until-stage", { min: 0, max: 4 }) ?? 4;
-  const timeZone = timeZoneFrom(flags, ctx);
-  const sources = resolveSources(flags, ctx);
-  const dataDir = resolveDataDir(flags, ctx);
-  await ensureWritableDir(dataDir);
-  const file = await readConfigFile(flags.config as string | undefined, dataDir);
-  const sink = sinkChoice(flags, dataDir, file, ctx);
-  const { runner, access } = await stage4From(flags, file, dataDir, ctx);
-  const summary = await runPipeline({
-    sources,
-    dataDir,
-    fs: ctx.fs,
-    openSink: sink.open,
-    untilStage,
-    clock: ctx.clock,
-    progress: terminalProgress(ctx.output),
-    signal: ctx.signal,
-    dryRun: flags["dry-run"] === true,
-    stage4: runner,
-    timeZone,
-  });
-  if (flags["dry-run"] && sink.bigquery) {
-    const { planBigQueryLoad } = await import("../../sinks/bigquery.ts");
-    const plan = await planBigQueryLoad({ config: sink.bigquery, staged: summary.staged, clock: ctx.clock });
-    if (flags.json) {
-      ctx.output.out(JSON.stringify({ ...summary, bigqueryPlan: plan }));
-    } else {
-      printSummary(summary, flags, ctx);
-      for (const line of renderBigQueryPlan(plan)) ctx.output.out(line);
+/** `ccpipe run`. */
+export const runCommand: Command = defineCommand({
+  name: "run",
+  description:
+    `Runs Claude Code transcripts through discover, extract, clean, identify and correct, and loads the
+messages, usage, sessions, rejects and runs tables. Only bytes appended since the last run are read.
+
+Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
+  flags: runFlags,
+  async run({ flags }, ctx) {
+    const untilStage = intFlag(flags, "until-stage", { min: 0, max: 4 }) ?? 4;
+    const timeZone = timeZoneFrom(flags, ctx);
+    const sources = resolveSources(flags, ctx);
+    const dataDir = resolveDataDir(flags, ctx);
+    await ensureWritableDir(dataDir);
+    const file = await readConfigFile(flags.config as string | undefined, dataDir);
+    const sink = sinkChoice(flags, dataDir, file, ctx);
+    const { runner, access } = await stage4From(flags, file, dataDir, ctx);
+    const previous = await readLastRun(dataDir);
+    if (previous?.time_zone && previous.time_zone !== timeZone && untilStage >= 3 && !flags["dry-run"]) {
+      ctx.output.err(
+        `ccpipe: warning: --timezone ${timeZone} differs from ${previous.time_zone}, the zone earlier rows were loaded with; their event_date stays as it was (pass --timezone ${previous.time_zone} to keep one zone)`,
+      );
     }
-  } else {
-    printSummary(summary, flags, ctx);
-  }
-  const prompts = summary.reconciliation.prompts.total;
-  if (
-    !flags.json && untilStage >= 4 && access.kind === "none" && !flags["no-llm"] && !flags["dry-run"] &&
-    prompts > 0
-  ) {
-    ctx.output.err(
-      `ccpipe: Stage 4 skipped (no Gemini key): set GEMINI_API_KEY to correct the typos in ${prompts} prompts; 'ccpipe run --dry-run' shows what it would cost`,
-    );
-  }
-  return exitCodeOf(summary);
-}
+    const progress = flags.json ? silentProgress : terminalProgress(ctx.output);
+    const open = sink.open;
+    const summary = await runPipeline({
+      sources,
+      dataDir,
+      fs: ctx.fs,
+      openSink: open &&
+        (async (runId: string): Promise<Sink> => withLoadProgress(await open(runId), progress)),
+      untilStage,
+      clock: ctx.clock,
+      progress,
+      signal: ctx.signal,
+      dryRun: flags["dry-run"] === true,
+      stage4: runner,
+      timeZone,
+    });
+    await recordRun(dataDir, summary, { timeZone, previous, now: ctx.clock.now() });
+    if (flags["dry-run"] && sink.bigquery) {
+      const { planBigQueryLoad } = await import("../../sinks/bigquery.ts");
+      const plan = await planBigQueryLoad({
+        config: sink.bigquery,
+        staged: summary.staged,
+        clock: ctx.clock,
+      });
+      if (flags.json) {
+        ctx.output.out(jsonLine({ ...summary, bigqueryPlan: plan }));
+      } else {
+        printSummary(summary, flags, ctx, previous);
+        for (const line of renderBigQueryPlan(plan)) ctx.output.out(line);
+      }
+    } else {
+      printSummary(summary, flags, ctx, previous);
+    }
+    const prompts = summary.reconciliation.prompts.total;
+    if (
+      !flags.json && untilStage >= 4 && access.kind === "none" && !flags["no-llm"] && !flags["dry-run"] &&
+      prompts > 0
+    ) {
+      ctx.output.err(
+        `ccpipe: Stage 4 skipped (no Gemini key): set GEMINI_API_KEY to correct the typos in ${
+          count(prompts, "prompt")
+        }; 'ccpipe run --dry-run' shows what it would cost`,
+      );
+    }
+    return exitCodeOf(summary);
+  },
+});
