@@ -77,6 +77,14 @@ export const envelopeSchema = z.looseObject({
       output_tokens: z.number().nullish(),
       cache_creation_input_tokens: z.number().nullish(),
       cache_read_input_tokens: z.number().nullish(),
+      cache_creation: z.looseObject({
+        ephemeral_5m_input_tokens: z.number().nullish(),
+        ephemeral_1h_input_tokens: z.number().nullish(),
+      }).nullish(),
+      server_tool_use: z.looseObject({
+        web_search_requests: z.number().nullish(),
+        web_fetch_requests: z.number().nullish(),
+      }).nullish(),
       service_tier: z.string().nullish(),
       speed: z.string().nullish(),
     }).nullish(),

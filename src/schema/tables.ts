@@ -91,8 +91,18 @@ export const usageRowSchema = z.object({
   input_tokens: z.int(),
   output_tokens: z.int(),
   cache_creation_input_tokens: z.int(),
+  // The split of cache writes by lifetime (1-hour writes cost 2x input, 5-minute ones 1.25x); null on
+  // rows loaded before ccpipe kept it and on responses that do not report it.
+  cache_creation_5m_input_tokens: z.int().nullable().meta({
+    description: "cache_creation.ephemeral_5m_input_tokens",
+  }),
+  cache_creation_1h_input_tokens: z.int().nullable().meta({
+    description: "cache_creation.ephemeral_1h_input_tokens",
+  }),
   cache_read_input_tokens: z.int(),
   total_tokens: z.int(),
+  web_search_requests: z.int().nullable().meta({ description: "server_tool_use.web_search_requests" }),
+  web_fetch_requests: z.int().nullable().meta({ description: "server_tool_use.web_fetch_requests" }),
   service_tier: z.string().nullable(),
   speed: z.string().nullable(),
   is_sidechain: z.boolean(),

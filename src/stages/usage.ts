@@ -24,6 +24,11 @@ function int(value: number | null | undefined): number {
   return typeof value === "number" && Number.isFinite(value) ? Math.max(0, Math.round(value)) : 0;
 }
 
+/** Like {@linkcode int}, but a field the response did not report stays null (unknown, not zero). */
+function intOrNull(value: number | null | undefined): number | null {
+  return value === null || value === undefined ? null : int(value);
+}
+
 /** Accumulates usage rows for one run, one per API response. */
 export class UsageAccumulator {
   #rows = new Map<string, UsageRow>();
@@ -82,8 +87,12 @@ export class UsageAccumulator {
       input_tokens: int(usage.input_tokens),
       output_tokens: int(usage.output_tokens),
       cache_creation_input_tokens: int(usage.cache_creation_input_tokens),
+      cache_creation_5m_input_tokens: intOrNull(usage.cache_creation?.ephemeral_5m_input_tokens),
+      cache_creation_1h_input_tokens: intOrNull(usage.cache_creation?.ephemeral_1h_input_tokens),
       cache_read_input_tokens: int(usage.cache_read_input_tokens),
       total_tokens: 0,
+      web_search_requests: intOrNull(usage.server_tool_use?.web_search_requests),
+      web_fetch_requests: intOrNull(usage.server_tool_use?.web_fetch_requests),
       service_tier: usage.service_tier ?? null,
       speed: usage.speed ?? null,
       is_sidechain: sidechain,

@@ -65,3 +65,24 @@ Deno.test("UsageAccumulator skips <synthetic> messages and lines without usage",
   delete (noUsage.message as Record<string, unknown>).usage;
   assertEquals(observeAll([synthetic, noUsage]).size, 0);
 });
+
+Deno.test("UsageAccumulator keeps the 5-minute/1-hour cache-write split and web requests; unknown stays null", () => {
+  const withSplit = assistantLine("msg_5", "req_5", { input: 3, output: 40, cacheCreate: 1500 });
+  const usage = (withSplit.message as { usage: Record<string, unknown> }).usage;
+  usage.cache_creation = { ephemeral_5m_input_tokens: 500, ephemeral_1h_input_tokens: 1000 };
+  usage.server_tool_use = { web_search_requests: 2, web_fetch_requests: 1 };
+  usage.service_tier = "priority";
+  const rows = [
+    ...observeAll([withSplit, assistantLine("msg_6", "req_6", { input: 1, output: 2, cacheCreate: 7 })]).rows(),
+  ];
+  assertEquals(
+    rows.map((r) => [
+      r.cache_creation_5m_input_tokens,
+      r.cache_creation_1h_input_tokens,
+      r.web_search_requests,
+      r.web_fetch_requests,
+      r.service_tier,
+    ]),
+    [[500, 1000, 2, 1, "priority"], [null, null, null, null, null]],
+  );
+});
