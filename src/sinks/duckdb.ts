@@ -65,6 +65,8 @@ export interface DuckDbSinkOptions {
   path: string;
   /** DuckDB worker threads. @default {2} */
   threads?: number;
+  /** Open an existing file for reading only (reports, `ccpipe sql`): writes fail, the file is never created. */
+  readOnly?: boolean;
 }
 
 /** A DuckDB-backed {@linkcode Sink}. */
@@ -91,6 +93,7 @@ export class DuckDbSink implements Sink {
         memory_limit: "256MB",
         threads: String(options.threads ?? 2),
         preserve_insertion_order: "false",
+        ...(options.readOnly ? { access_mode: "READ_ONLY" } : {}),
       });
       const connection = await instance.connect();
       return new DuckDbSink(options.path, instance, connection);
@@ -103,8 +106,13 @@ export class DuckDbSink implements Sink {
 
   /** Runs a query and returns its rows as JSON-friendly objects (for the CLI and tests). */
   async query(sql: string): Promise<Record<string, unknown>[]> {
+    return (await this.queryTable(sql)).rows;
+  }
+
+  /** Runs a query and returns its column names (even for no rows) and its rows as JSON-friendly objects. */
+  async queryTable(sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
     const reader = await this.#connection.runAndReadAll(sql);
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
   }
 
   /** Creates missing tables, adds missing nullable columns, and refuses a column whose type changed. */

@@ -73,7 +73,8 @@ Deno.test("UsageAccumulator keeps the 5-minute/1-hour cache-write split and web 
   usage.server_tool_use = { web_search_requests: 2, web_fetch_requests: 1 };
   usage.service_tier = "priority";
   const rows = [
-    ...observeAll([withSplit, assistantLine("msg_6", "req_6", { input: 1, output: 2, cacheCreate: 7 })]).rows(),
+    ...observeAll([withSplit, assistantLine("msg_6", "req_6", { input: 1, output: 2, cacheCreate: 7 })])
+      .rows(),
   ];
   assertEquals(
     rows.map((r) => [

@@ -16,6 +16,7 @@ import type { FlagSpecs, ParsedFlags } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
 import { jsonFlag } from "../shared_args.ts";
 import type { CommandContext } from "../context.ts";
+import { renderTable, truncate } from "../table.ts";
 import { printSummary } from "./run.ts";
 import { count } from "../../format.ts";
 
@@ -33,13 +34,13 @@ export function fixtureProjectsDir(): string {
 function table(rows: Record<string, unknown>[], columns: string[], width = 60): string[] {
   const cell = (v: unknown) => {
     const s = v === null || v === undefined ? "∅" : typeof v === "string" ? v : JSON.stringify(v);
-    const flat = s.replace(/\s+/g, " ");
-    return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+    return truncate(s.replace(/\s+/g, " "), width);
   };
-  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (values: string[]) => "  " + values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
-  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)];
+  return renderTable(
+    columns.map((header) => ({ header })),
+    rows.map((r) => columns.map((c) => cell(r[c]))),
+    { indent: "  " },
+  );
 }
 
 /** `ccpipe demo`. */

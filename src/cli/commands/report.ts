@@ -1,0 +1,158 @@
+/**
+ * `ccpipe report daily|weekly|monthly|session|project|model`: usage and Claude cost without writing
+ * SQL, from the DuckDB file of a data dir or from BigQuery. Reads only; never writes.
+ *
+ * @module
+ */
+import { UsageError } from "../../errors.ts";
+import { buildReport, type ReportKind, ReportKinds } from "../../report/build_report.ts";
+import { openDuckDbWarehouse, readUsage, type Warehouse } from "../../report/warehouse.ts";
+import type { UsageWindow } from "../../report/usage_query.ts";
+import { type FlagSpecs, formatHelp, type ParsedFlags, parseFlags } from "../args.ts";
+import { bigQueryConfigFrom, bigQueryFlags } from "../bigquery_args.ts";
+import { readConfigFile } from "../config_file.ts";
+import type { CommandContext } from "../context.ts";
+import { renderReportCsv, renderReportTable } from "../report_render.ts";
+import { dataDirFlags, resolveDataDir } from "../shared_args.ts";
+import { timeZoneFrom } from "./run.ts";
+
+const { project: _bigQueryProject, ...otherBigQueryFlags } = bigQueryFlags;
+
+/** Flags of `ccpipe report`. */
+export const reportFlags: FlagSpecs = {
+  since: { type: "string", value: "DATE", help: "First day to include, YYYY-MM-DD (in --timezone)" },
+  until: { type: "string", value: "DATE", help: "Last day to include, YYYY-MM-DD (in --timezone)" },
+  project: {
+    type: "string",
+    value: "NAME",
+    help: "Only this Claude Code project: its path (the cwd) or its last path segment",
+  },
+  timezone: {
+    type: "string",
+    value: "ZONE",
+    help: "IANA time zone days, weeks and months are counted in (default UTC; env CCPIPE_TIMEZONE)",
+  },
+  breakdown: { type: "boolean", help: "Show each model's share within every row" },
+  json: { type: "boolean", help: "Print one JSON object (schema_version 1)" },
+  csv: { type: "boolean", help: "Print CSV" },
+  ...dataDirFlags,
+  config: { type: "string", value: "FILE", help: "Config file (default <data-dir>/config.json)" },
+  sink: {
+    type: "string",
+    value: "NAME",
+    help: "Where the tables are: duckdb (default) or bigquery",
+  },
+  "bigquery-project": {
+    type: "string",
+    value: "ID",
+    help: "BigQuery project, with --sink bigquery (env CCPIPE_BIGQUERY_PROJECT)",
+  },
+  ...otherBigQueryFlags,
+  help: { type: "boolean", short: "h", help: "Show this help" },
+};
+
+const HELP = formatHelp(
+  `ccpipe report ${
+    ReportKinds.join("|")
+  } [--since DATE] [--until DATE] [--project NAME] [--timezone ZONE]\n` +
+    "                     [--breakdown] [--json|--csv] [--data-dir DIR] [--sink bigquery ...]",
+  "Tokens and Claude cost (USD) per day, ISO week, month, session, project or model, with a totals row.\n" +
+    "Each API response is counted once and priced on its own with @pydantic/genai-prices\n" +
+    "(5-minute and 1-hour cache writes apart); a model without a price shows n/a (null in JSON).",
+  reportFlags,
+);
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Reads a `YYYY-MM-DD` flag.
+ *
+ * @throws {UsageError} When it is not a real calendar date.
+ */
+export function dateFlag(flags: ParsedFlags, name: string): string | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  const ms = Date.parse(`${text}T00:00:00Z`);
+  if (!DATE.test(text) || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text) {
+    throw new UsageError(`--${name} must be a date as YYYY-MM-DD: got '${text}'`);
+  }
+  return text;
+}
+
+/** UTC bounds wide enough for any zone (UTC−12 … UTC+14): the exact cut is made per row, in the zone. */
+export function utcWindow(since?: string, until?: string): UsageWindow {
+  const shift = (date: string, hours: number) =>
+    new Date(Date.parse(`${date}T00:00:00Z`) + hours * 3_600_000).toISOString().slice(0, 19).replace(
+      "T",
+      " ",
+    );
+  return {
+    ...(since ? { fromUtc: shift(since, -14) } : {}),
+    ...(until ? { toUtc: shift(until, 24 + 12) } : {}),
+  };
+}
+
+/**
+ * Opens the warehouse a report reads: the data dir's DuckDB file, or BigQuery with `--sink bigquery`.
+ *
+ * @throws {UsageError} For an unknown sink.
+ * @throws {InputError} When the database is missing.
+ */
+export async function openReportWarehouse(flags: ParsedFlags, ctx: CommandContext): Promise<Warehouse> {
+  const sink = (flags.sink as string | undefined) ?? "duckdb";
+  const dataDir = resolveDataDir(flags, ctx);
+  if (sink === "duckdb") return await openDuckDbWarehouse(`${dataDir}/ccpipe.duckdb`);
+  if (sink !== "bigquery") {
+    throw new UsageError(`--sink must be duckdb or bigquery for reports: got '${sink}'`);
+  }
+  const file = await readConfigFile(flags.config as string | undefined, dataDir);
+  const config = bigQueryConfigFrom({ ...flags, project: flags["bigquery-project"] }, file, ctx);
+  const { openBigQueryWarehouse } = await import("../../report/bigquery_warehouse.ts");
+  return openBigQueryWarehouse({ config });
+}
+
+/**
+ * Runs `ccpipe report`.
+ *
+ * @returns The process exit code.
+ */
+export async function reportCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const { flags, positionals } = parseFlags(args, reportFlags, { command: "report", positionals: 1 });
+  if (flags.help) {
+    ctx.output.out(HELP);
+    return 0;
+  }
+  const kind = positionals[0];
+  if (kind === undefined) {
+    throw new UsageError(`report needs a name: ${ReportKinds.join(", ")} (see 'ccpipe report --help')`);
+  }
+  if (!(ReportKinds as readonly string[]).includes(kind)) {
+    throw new UsageError(`Unknown report '${kind}': expected one of ${ReportKinds.join(", ")}`);
+  }
+  if (flags.json && flags.csv) throw new UsageError("Choose one of --json and --csv");
+  const since = dateFlag(flags, "since");
+  const until = dateFlag(flags, "until");
+  if (since && until && since > until) {
+    throw new UsageError(`--since ${since} is after --until ${until}`);
+  }
+  const timeZone = timeZoneFrom(flags, ctx);
+  await using warehouse = await openReportWarehouse(flags, ctx);
+  const facts = await readUsage(warehouse, utcWindow(since, until));
+  const report = buildReport(facts, {
+    kind: kind as ReportKind,
+    timeZone,
+    since,
+    until,
+    project: flags.project as string | undefined,
+    breakdown: flags.breakdown === true,
+  });
+  for (const model of report.unpriced_models) {
+    ctx.output.err(`ccpipe: warning: ${report.prices} has no price for model ${model}; its cost is n/a`);
+  }
+  if (flags.json) ctx.output.out(JSON.stringify(report));
+  else {for (const line of flags.csv ? renderReportCsv(report) : renderReportTable(report)) {
+      ctx.output.out(line);
+    }}
+  return 0;
+}

@@ -1,0 +1,223 @@
+/**
+ * Builds a usage report (daily, weekly, monthly, session, project, model) from the usage rows: each
+ * response is priced on its own (prices can depend on the request's size and time), then summed under
+ * its key in the report's time zone. The result is the `--json` contract, `schema_version` 1.
+ *
+ * @module
+ */
+import { ClaudePricer, PRICES_SOURCE } from "../pricing/claude_prices.ts";
+import { eventDateOf } from "../stages/_identity.ts";
+import type { UsageFact, UsageTokenColumn } from "./usage_query.ts";
+
+/** The report names `ccpipe report` accepts (html aside). */
+export const ReportKinds = ["daily", "weekly", "monthly", "session", "project", "model"] as const;
+/** One of {@linkcode ReportKinds}. */
+export type ReportKind = typeof ReportKinds[number];
+
+/** The key field each report's rows carry. */
+export const KEY_FIELD: Record<ReportKind, string> = {
+  daily: "date",
+  weekly: "week",
+  monthly: "month",
+  session: "session_id",
+  project: "project",
+  model: "model",
+};
+
+/** The summed numbers of a group of responses. */
+export interface UsageTotals extends Record<UsageTokenColumn, number> {
+  responses: number;
+  /** USD; null when any response of the group has no price (never a partial sum passed off as the cost). */
+  cost_usd: number | null;
+}
+
+/** One model's share of a row (with `--breakdown`). */
+export interface ModelShare extends UsageTotals {
+  model: string;
+}
+
+/** One report row: its key field (`date`, `week`, …), extra context, the models seen and the totals. */
+export interface ReportRow extends UsageTotals {
+  [key: string]: unknown;
+  models: string[];
+  breakdown?: ModelShare[];
+}
+
+/** The `--json` output of `ccpipe report`. */
+export interface Report {
+  schema_version: 1;
+  report: ReportKind;
+  timezone: string;
+  prices: string;
+  since: string | null;
+  until: string | null;
+  project: string | null;
+  rows: ReportRow[];
+  totals: UsageTotals;
+  /** Models that had no price (their rows' `cost_usd` is null). */
+  unpriced_models: string[];
+}
+
+/** Options of {@linkcode buildReport}. */
+export interface ReportOptions {
+  kind: ReportKind;
+  /** IANA zone that days, weeks and months are counted in. @default {"UTC"} */
+  timeZone?: string;
+  /** First day kept (`YYYY-MM-DD`, in `timeZone`), inclusive. */
+  since?: string;
+  /** Last day kept (`YYYY-MM-DD`, in `timeZone`), inclusive. */
+  until?: string;
+  /** Keep only this project: its full path, or its last path segment. */
+  project?: string;
+  /** Add each row's per-model breakdown. */
+  breakdown?: boolean;
+}
+
+const SUMMED: UsageTokenColumn[] = [
+  "input_tokens",
+  "output_tokens",
+  "cache_creation_input_tokens",
+  "cache_creation_1h_input_tokens",
+  "cache_read_input_tokens",
+  "total_tokens",
+  "web_search_requests",
+];
+
+function emptyTotals(): UsageTotals {
+  const t = { responses: 0, cost_usd: 0 } as UsageTotals;
+  for (const c of SUMMED) t[c] = 0;
+  return t;
+}
+
+function add(into: UsageTotals, fact: UsageFact, cost: number | null): void {
+  into.responses++;
+  for (const c of SUMMED) into[c] += fact[c] ?? 0;
+  into.cost_usd = into.cost_usd === null || cost === null ? null : into.cost_usd + cost;
+}
+
+/** The Monday (`YYYY-MM-DD`) of the ISO week holding `date`. */
+export function isoWeekMonday(date: string): string {
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  const weekday = (new Date(ms).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+  return new Date(ms - weekday * 86_400_000).toISOString().slice(0, 10);
+}
+
+function matchesProject(project: string, wanted: string): boolean {
+  return project === wanted || project.endsWith(`/${wanted}`);
+}
+
+interface Group {
+  row: ReportRow;
+  byModel: Map<string, ModelShare>;
+  first: string | null;
+  last: string | null;
+}
+
+/**
+ * Aggregates usage rows into a report.
+ *
+ * @param facts The usage rows (any order), e.g. from {@linkcode usageQuery}.
+ * @param options Which report, its time zone and filters.
+ * @returns The report, rows sorted by key (periods, sessions by first activity) or by cost (projects, models).
+ */
+export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions): Report {
+  const timeZone = options.timeZone ?? "UTC";
+  const pricer = new ClaudePricer();
+  const groups = new Map<string, Group>();
+  const totals = emptyTotals();
+  const keyField = KEY_FIELD[options.kind];
+  for (const fact of facts) {
+    const date = eventDateOf(fact.timestamp, timeZone);
+    if (options.since && (date === null || date < options.since)) continue;
+    if (options.until && (date === null || date > options.until)) continue;
+    if (options.project && !matchesProject(fact.project, options.project)) continue;
+    const key = keyOf(options.kind, fact, date);
+    let group = groups.get(key);
+    if (!group) {
+      const row = { [keyField]: key, ...emptyTotals(), models: [] } as ReportRow;
+      if (options.kind === "session") row.project = fact.project;
+      group = { row, byModel: new Map(), first: null, last: null };
+      groups.set(key, group);
+    }
+    const cost = pricer.costUsd(fact);
+    add(group.row, fact, cost);
+    add(totals, fact, cost);
+    let share = group.byModel.get(fact.model);
+    if (!share) {
+      share = { model: fact.model, ...emptyTotals() };
+      group.byModel.set(fact.model, share);
+    }
+    add(share, fact, cost);
+    if (fact.timestamp) {
+      if (group.first === null || fact.timestamp < group.first) group.first = fact.timestamp;
+      if (group.last === null || fact.timestamp > group.last) group.last = fact.timestamp;
+    }
+  }
+  const rows = [...groups.values()].map((g) => {
+    const shares = [...g.byModel.values()].sort(byCostThenName((s) => s.model));
+    // Key and context first, then the numbers: the order a reader of the JSON expects.
+    const row = {
+      [keyField]: g.row[keyField],
+      ...(options.kind === "session"
+        ? { project: g.row.project, first_timestamp: g.first, last_timestamp: g.last }
+        : {}),
+      models: shares.map((s) => s.model),
+      ...rounded(g.row),
+      ...(options.breakdown ? { breakdown: shares.map((s) => ({ model: s.model, ...rounded(s) })) } : {}),
+    } as ReportRow;
+    return { row, first: g.first };
+  });
+  if (options.kind === "project" || options.kind === "model") {
+    rows.sort((a, b) => byCostThenName((r: ReportRow) => String(r[keyField]))(a.row, b.row));
+  } else if (options.kind === "session") {
+    rows.sort((a, b) => (a.first ?? "").localeCompare(b.first ?? ""));
+  } else {
+    rows.sort((a, b) => String(a.row[keyField]).localeCompare(String(b.row[keyField])));
+  }
+  return {
+    schema_version: 1,
+    report: options.kind,
+    timezone: timeZone,
+    prices: PRICES_SOURCE,
+    since: options.since ?? null,
+    until: options.until ?? null,
+    project: options.project ?? null,
+    rows: rows.map((r) => r.row),
+    totals: rounded(totals),
+    unpriced_models: pricer.unpricedModels,
+  };
+}
+
+/** The totals in a fixed order, the cost rounded to 1e-10 USD (sums of binary fractions drift in the last digits). */
+function rounded(t: UsageTotals): UsageTotals {
+  const out = { responses: t.responses } as UsageTotals;
+  for (const c of SUMMED) out[c] = t[c];
+  out.cost_usd = t.cost_usd === null ? null : Math.round(t.cost_usd * 1e10) / 1e10;
+  return out;
+}
+
+function keyOf(kind: ReportKind, fact: UsageFact, date: string | null): string {
+  switch (kind) {
+    case "daily":
+      return date ?? "unknown";
+    case "weekly":
+      return date ? isoWeekMonday(date) : "unknown";
+    case "monthly":
+      return date ? date.slice(0, 7) : "unknown";
+    case "session":
+      return fact.session_id;
+    case "project":
+      return fact.project;
+    case "model":
+      return fact.model;
+  }
+}
+
+/** Highest cost first, unpriced last, then by name. */
+function byCostThenName<T extends UsageTotals>(name: (t: T) => string): (a: T, b: T) => number {
+  return (a, b) => {
+    const ca = a.cost_usd ?? -1;
+    const cb = b.cost_usd ?? -1;
+    return cb - ca || name(a).localeCompare(name(b));
+  };
+}

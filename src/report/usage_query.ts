@@ -1,0 +1,103 @@
+/**
+ * The one query every report reads: the usage rows (one per API response) with their session's
+ * project, in SQL that DuckDB and BigQuery both accept, so the same reports run on either.
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+
+/** The usage columns a report reads, under the `usage` table's names. */
+export const USAGE_TOKEN_COLUMNS = [
+  "input_tokens",
+  "output_tokens",
+  "cache_creation_input_tokens",
+  "cache_creation_1h_input_tokens",
+  "cache_read_input_tokens",
+  "total_tokens",
+  "web_search_requests",
+] as const;
+/** One of {@linkcode USAGE_TOKEN_COLUMNS}. */
+export type UsageTokenColumn = typeof USAGE_TOKEN_COLUMNS[number];
+
+/** One API response as a report reads it. */
+export interface UsageFact {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  /** Null on rows loaded before ccpipe kept the 5-minute/1-hour split. */
+  cache_creation_1h_input_tokens: number | null;
+  cache_read_input_tokens: number;
+  total_tokens: number;
+  web_search_requests: number | null;
+  usage_key: string;
+  /** ISO 8601 UTC, or null when the response had no timestamp. */
+  timestamp: string | null;
+  session_id: string;
+  project: string;
+  model: string;
+}
+
+/** Bounds of the rows to read, as UTC instants (`YYYY-MM-DD HH:MM:SS`); both optional. */
+export interface UsageWindow {
+  fromUtc?: string;
+  /** Exclusive. */
+  toUtc?: string;
+}
+
+const INSTANT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+/**
+ * Builds the usage query.
+ *
+ * @param table Renders a table name for the warehouse (quoted for DuckDB, `project.dataset.t` for BigQuery).
+ * @param window Optional UTC bounds on the response time.
+ * @returns A `SELECT` in the SQL both warehouses speak.
+ * @throws {UsageError} When a bound is not a `YYYY-MM-DD HH:MM:SS` instant.
+ */
+export function usageQuery(table: (name: string) => string, window: UsageWindow = {}): string {
+  const where: string[] = [];
+  for (const [bound, op] of [[window.fromUtc, ">="], [window.toUtc, "<"]] as const) {
+    if (bound === undefined) continue;
+    if (!INSTANT.test(bound)) {
+      throw new UsageError(`A report bound must be YYYY-MM-DD HH:MM:SS: got '${bound}'`);
+    }
+    where.push(`u.timestamp ${op} TIMESTAMP '${bound}'`);
+  }
+  return [
+    "SELECT u.usage_key, CAST(u.timestamp AS STRING) AS timestamp, u.session_id,",
+    "  COALESCE(s.project, u.project_id) AS project, u.model,",
+    `  ${USAGE_TOKEN_COLUMNS.map((c) => `u.${c}`).join(", ")}`,
+    `FROM ${table("usage")} u LEFT JOIN ${table("sessions")} s ON s.session_id = u.session_id`,
+    ...(where.length ? [`WHERE ${where.join(" AND ")}`] : []),
+  ].join("\n");
+}
+
+/**
+ * Turns a warehouse's rendering of a UTC timestamp into ISO 8601 (`2026-08-10T12:00:00.000Z`).
+ * DuckDB writes `2026-08-10 12:00:00.123`, BigQuery `2026-08-10 12:00:00.123+00`.
+ */
+export function isoInstant(value: unknown): string | null {
+  if (value === null || value === undefined || value === "") return null;
+  const text = String(value).trim().replace(" ", "T").replace(/(\+00(:?00)?|Z| UTC)$/, "");
+  const ms = Date.parse(`${text}Z`);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/** Reads one result row of {@linkcode usageQuery} into a {@linkcode UsageFact}. */
+export function usageFactOf(row: Record<string, unknown>): UsageFact {
+  const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    usage_key: String(row.usage_key),
+    timestamp: isoInstant(row.timestamp),
+    session_id: String(row.session_id),
+    project: String(row.project ?? ""),
+    model: String(row.model),
+    input_tokens: Number(row.input_tokens ?? 0),
+    output_tokens: Number(row.output_tokens ?? 0),
+    cache_creation_input_tokens: Number(row.cache_creation_input_tokens ?? 0),
+    cache_creation_1h_input_tokens: orNull(row.cache_creation_1h_input_tokens),
+    cache_read_input_tokens: Number(row.cache_read_input_tokens ?? 0),
+    total_tokens: Number(row.total_tokens ?? 0),
+    web_search_requests: orNull(row.web_search_requests),
+  };
+}
