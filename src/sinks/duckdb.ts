@@ -16,6 +16,7 @@ import {
   Tables,
 } from "../schema/mod.ts";
 import { buildMerge } from "./_merge_sql.ts";
+import { createReportViews, refreshUsageCosts } from "./duckdb_report_views.ts";
 import type { LoadResult, Sink, StagedTable } from "./sink.ts";
 
 const DUCKDB_TYPES: Record<ColumnType, string> = {
@@ -139,6 +140,22 @@ export class DuckDbSink implements Sink {
         }
       }
     }
+    await this.#refreshReportViews();
+  }
+
+  /** Creates the report views and prices the usage rows not priced yet (data dirs from before the views too). */
+  async #refreshReportViews(): Promise<void> {
+    try {
+      await createReportViews(this.#connection);
+      await refreshUsageCosts(this.#connection);
+    } catch (error) {
+      throw new SinkError(
+        `DuckDB could not refresh the report views in ${this.location}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
 
   /** Loads one staged NDJSON file with a MERGE on the natural key. */
@@ -171,6 +188,7 @@ export class DuckDbSink implements Sink {
         await this.#connection.run("ROLLBACK").catch(() => {});
         throw error;
       }
+      if (staged.table === "usage") await this.#refreshReportViews();
     }
     const after = await this.#count(staged.table);
     return {
