@@ -40,7 +40,9 @@ function full(n: number): string {
 /** 3 significant digits with a K/M/B suffix: used when full numbers would not fit. */
 function compact(n: number): string {
   for (const [unit, size] of [["B", 1e9], ["M", 1e6], ["K", 1e3]] as const) {
-    if (n >= size) return `${(n / size).toPrecision(3).replace(/\.?0+$/, "")}${unit}`;
+    if (n < size) continue;
+    const digits = (n / size).toPrecision(3);
+    return `${digits.includes(".") ? digits.replace(/\.?0+$/, "") : digits}${unit}`;
   }
   return String(n);
 }
@@ -96,7 +98,8 @@ export function renderReportTable(report: Report): string[] {
     for (const row of report.rows) {
       rows.push(cells(keyText(report, row), row));
       for (const share of (row.breakdown ?? []) as ModelShare[]) {
-        rows.push(cells([`  ${shortModel(share.model)}`, ...pad], share));
+        const model = `  ${shortModel(share.model)}`;
+        rows.push(cells(report.report === "session" ? ["", model] : [model], share));
       }
     }
     const footer = cells(["Total", ...pad], report.totals);
