@@ -15,6 +15,7 @@ interface TokenTotals {
   output_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  cost_usd?: number;
 }
 
 Deno.test("the pipeline over claude_code_100 matches expected.json", async (t) => {
@@ -78,7 +79,8 @@ Deno.test("the pipeline over claude_code_100 matches expected.json", async (t) =
       const rows = await db.query(
         `SELECT model, COUNT(*) AS responses, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
            SUM(cache_creation_input_tokens) AS cache_creation_input_tokens,
-           SUM(cache_read_input_tokens) AS cache_read_input_tokens FROM usage GROUP BY model ORDER BY model`,
+           SUM(cache_read_input_tokens) AS cache_read_input_tokens, ROUND(SUM(c.cost_usd), 10) AS cost_usd
+         FROM usage LEFT JOIN usage_costs c USING (usage_key) GROUP BY model ORDER BY model`,
       );
       const got: Record<string, TokenTotals> = {};
       for (const row of rows) {
@@ -88,6 +90,7 @@ Deno.test("the pipeline over claude_code_100 matches expected.json", async (t) =
           output_tokens: Number(row.output_tokens),
           cache_creation_input_tokens: Number(row.cache_creation_input_tokens),
           cache_read_input_tokens: Number(row.cache_read_input_tokens),
+          cost_usd: Number(row.cost_usd),
         };
       }
       assertEquals(got, expected.usage.by_model);

@@ -107,13 +107,26 @@ export class DuckDbSink implements Sink {
 
   /** Runs a query and returns its rows as JSON-friendly objects (for the CLI and tests). */
   async query(sql: string): Promise<Record<string, unknown>[]> {
-    return (await this.queryTable(sql)).rows;
+    const reader = await this.#connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
   }
 
-  /** Runs a query and returns its column names (even for no rows) and its rows as JSON-friendly objects. */
+  /**
+   * Runs a query and returns its column names (even for no rows) and its rows as JSON-friendly objects;
+   * 64- and 128-bit integers that fit a JS number come back as numbers (DuckDB's JSON gives them as strings).
+   */
   async queryTable(sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
     const reader = await this.#connection.runAndReadAll(sql);
-    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
+    const columns = reader.columnNames();
+    const wide = columns.filter((_, i) => /^(U?BIGINT|U?HUGEINT)$/.test(String(reader.columnType(i))));
+    const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
+    for (const row of rows) {
+      for (const name of wide) {
+        const value = row[name];
+        if (typeof value === "string" && Number.isSafeInteger(Number(value))) row[name] = Number(value);
+      }
+    }
+    return { columns, rows };
   }
 
   /** Creates missing tables, adds missing nullable columns, and refuses a column whose type changed. */

@@ -108,3 +108,39 @@ Deno.test("DuckDbSink.open() explains a database path that cannot be created", a
     (error: unknown) => error instanceof SinkError && error.message.startsWith("Cannot open the DuckDB file"),
   );
 });
+
+Deno.test("DuckDbSink.prepare() migrates a usage table from before the cache-write split: new columns are null", async () => {
+  await using tree = await writeTree({});
+  const path = tree.join("old.duckdb");
+  {
+    // The usage table as ccpipe created it before it kept the 5m/1h split and web requests.
+    await using old = await DuckDbSink.open({ path });
+    const dropped = new Set([
+      "cache_creation_5m_input_tokens",
+      "cache_creation_1h_input_tokens",
+      "web_search_requests",
+      "web_fetch_requests",
+    ]);
+    const before = { ...Tables.usage, columns: Tables.usage.columns.filter((c) => !dropped.has(c.name)) };
+    await old.query(duckdbCreateTable(before));
+    await old.query(
+      `INSERT INTO usage (usage_key, api_message_id, request_id, session_id, project_id, model, timestamp,
+         event_date, input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+         total_tokens, service_tier, speed, is_sidechain, source_uuid, run_id)
+       VALUES ('m1:r1', 'm1', 'r1', 's1', 'p1', 'claude-sonnet-4-5-20250929', '2026-05-04 10:00:00', '2026-05-04',
+         1000, 1000, 100000, 0, 102000, 'standard', NULL, false, 'u1', 'run0')`,
+    );
+  }
+  await using sink = await DuckDbSink.open({ path });
+  await sink.prepare();
+  const [row] = await sink.query(
+    `SELECT u.cache_creation_5m_input_tokens AS m5, u.cache_creation_1h_input_tokens AS h1, u.web_search_requests AS ws,
+       c.cost_usd FROM usage u JOIN usage_costs c USING (usage_key)`,
+  );
+  // Writes of unknown lifetime are priced as 5-minute ones: 1000×3 + 1000×15 + 100,000×3.75 = 393,000 µ$.
+  assertEquals(row, { m5: null, h1: null, ws: null, cost_usd: 0.393 });
+  const [daily] = await sink.query(
+    "SELECT CAST(date AS VARCHAR) AS date, responses, cost_usd FROM daily_usage",
+  );
+  assertEquals(daily, { date: "2026-05-04", responses: "1", cost_usd: 0.393 });
+});
