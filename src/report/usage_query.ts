@@ -1,6 +1,6 @@
 /**
- * The one query every report reads: the usage rows (one per API response) with their session's
- * project, in SQL that DuckDB and BigQuery both accept, so the same reports run on either.
+ * The queries every report reads: the usage rows (one per API response) and the project paths, in SQL
+ * that DuckDB and BigQuery both accept, so the same reports run on either.
  *
  * @module
  */
@@ -37,39 +37,45 @@ export interface UsageFact {
   model: string;
 }
 
-/** Bounds of the rows to read, as UTC instants (`YYYY-MM-DD HH:MM:SS`); both optional. */
+/** Bounds of the rows to read, as days (`YYYY-MM-DD`, inclusive); both optional. */
 export interface UsageWindow {
-  fromUtc?: string;
-  /** Exclusive. */
-  toUtc?: string;
+  fromDate?: string;
+  toDate?: string;
 }
 
-const INSTANT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
- * Builds the usage query.
+ * Builds the usage query: plain SELECTs on one table each (no join), the SQL every warehouse and the
+ * BigQuery mock speak alike. The window is applied to `event_date`, the partition column, so BigQuery
+ * prunes partitions; callers widen it by the time-zone slack and cut exactly per row.
  *
  * @param table Renders a table name for the warehouse (quoted for DuckDB, `project.dataset.t` for BigQuery).
- * @param window Optional UTC bounds on the response time.
- * @returns A `SELECT` in the SQL both warehouses speak.
- * @throws {UsageError} When a bound is not a `YYYY-MM-DD HH:MM:SS` instant.
+ * @param window Optional bounds on `event_date`.
+ * @returns A `SELECT`.
+ * @throws {UsageError} When a bound is not a `YYYY-MM-DD` day.
  */
 export function usageQuery(table: (name: string) => string, window: UsageWindow = {}): string {
   const where: string[] = [];
-  for (const [bound, op] of [[window.fromUtc, ">="], [window.toUtc, "<"]] as const) {
+  for (const [bound, op] of [[window.fromDate, ">="], [window.toDate, "<="]] as const) {
     if (bound === undefined) continue;
-    if (!INSTANT.test(bound)) {
-      throw new UsageError(`A report bound must be YYYY-MM-DD HH:MM:SS: got '${bound}'`);
-    }
-    where.push(`u.timestamp ${op} TIMESTAMP '${bound}'`);
+    if (!DAY.test(bound)) throw new UsageError(`A report bound must be YYYY-MM-DD: got '${bound}'`);
+    where.push(`event_date ${op} '${bound}'`);
   }
   return [
-    "SELECT u.usage_key, CAST(u.timestamp AS STRING) AS timestamp, u.session_id,",
-    "  COALESCE(s.project, u.project_id) AS project, u.model,",
-    `  ${USAGE_TOKEN_COLUMNS.map((c) => `u.${c}`).join(", ")}`,
-    `FROM ${table("usage")} u LEFT JOIN ${table("sessions")} s ON s.session_id = u.session_id`,
+    `SELECT usage_key, CAST(timestamp AS STRING) AS timestamp, session_id, project_id, model, ${
+      USAGE_TOKEN_COLUMNS.join(", ")
+    }`,
+    `FROM ${table("usage")}`,
     ...(where.length ? [`WHERE ${where.join(" AND ")}`] : []),
   ].join("\n");
+}
+
+/** The query naming each project id's path (the `cwd`), from the sessions table. */
+export function projectsQuery(table: (name: string) => string): string {
+  return `SELECT project_id, MAX(project) AS project FROM ${
+    table("sessions")
+  } WHERE project IS NOT NULL GROUP BY project_id`;
 }
 
 /**
@@ -83,14 +89,19 @@ export function isoInstant(value: unknown): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-/** Reads one result row of {@linkcode usageQuery} into a {@linkcode UsageFact}. */
-export function usageFactOf(row: Record<string, unknown>): UsageFact {
+/**
+ * Reads one result row of {@linkcode usageQuery} into a {@linkcode UsageFact}.
+ *
+ * @param row The row.
+ * @param projects Project id → path (from {@linkcode projectsQuery}); an id without a path stays as is.
+ */
+export function usageFactOf(row: Record<string, unknown>, projects: Map<string, string>): UsageFact {
   const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
     usage_key: String(row.usage_key),
     timestamp: isoInstant(row.timestamp),
     session_id: String(row.session_id),
-    project: String(row.project ?? ""),
+    project: projects.get(String(row.project_id)) ?? String(row.project_id ?? ""),
     model: String(row.model),
     input_tokens: Number(row.input_tokens ?? 0),
     output_tokens: Number(row.output_tokens ?? 0),

@@ -6,7 +6,7 @@
  */
 import { InputError } from "../errors.ts";
 import { DuckDbSink } from "../sinks/duckdb.ts";
-import { type UsageFact, usageFactOf, usageQuery, type UsageWindow } from "./usage_query.ts";
+import { projectsQuery, type UsageFact, usageFactOf, usageQuery, type UsageWindow } from "./usage_query.ts";
 
 /** A database reports can query. */
 export interface Warehouse extends AsyncDisposable {
@@ -50,8 +50,12 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
  */
 export async function readUsage(warehouse: Warehouse, window: UsageWindow = {}): Promise<UsageFact[]> {
   let rows: Record<string, unknown>[];
+  let projects: Map<string, string>;
   try {
-    rows = await warehouse.query(usageQuery((name) => warehouse.table(name), window));
+    const table = (name: string) => warehouse.table(name);
+    rows = await warehouse.query(usageQuery(table, window));
+    const named = await warehouse.query(projectsQuery(table));
+    projects = new Map(named.map((r) => [String(r.project_id), String(r.project)]));
   } catch (error) {
     throw new InputError(
       `Cannot read the usage table in ${warehouse.location} (${
@@ -66,7 +70,7 @@ export async function readUsage(warehouse: Warehouse, window: UsageWindow = {}):
       throw new InputError(`The usage table in ${warehouse.location} is empty: run 'ccpipe run' to load it`);
     }
   }
-  return rows.map(usageFactOf);
+  return rows.map((row) => usageFactOf(row, projects));
 }
 
 function firstLine(error: unknown): string {

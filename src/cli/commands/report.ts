@@ -80,17 +80,14 @@ export function dateFlag(flags: ParsedFlags, name: string): string | undefined {
   return text;
 }
 
-/** UTC bounds wide enough for any zone (UTC−12 … UTC+14): the exact cut is made per row, in the zone. */
-export function utcWindow(since?: string, until?: string): UsageWindow {
-  const shift = (date: string, hours: number) =>
-    new Date(Date.parse(`${date}T00:00:00Z`) + hours * 3_600_000).toISOString().slice(0, 19).replace(
-      "T",
-      " ",
-    );
-  return {
-    ...(since ? { fromUtc: shift(since, -14) } : {}),
-    ...(until ? { toUtc: shift(until, 24 + 12) } : {}),
-  };
+/**
+ * Bounds on `event_date` wide enough for any report zone and any load-time zone (each within a day of
+ * UTC, so two days either side): the exact cut is made per row, from the timestamp, in the report's zone.
+ */
+export function eventDateWindow(since?: string, until?: string): UsageWindow {
+  const shift = (date: string, days: number) =>
+    new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+  return { ...(since ? { fromDate: shift(since, -2) } : {}), ...(until ? { toDate: shift(until, 2) } : {}) };
 }
 
 /**
@@ -138,7 +135,7 @@ export async function reportCommand(args: string[], ctx: CommandContext): Promis
   }
   const timeZone = timeZoneFrom(flags, ctx);
   await using warehouse = await openReportWarehouse(flags, ctx);
-  const facts = await readUsage(warehouse, utcWindow(since, until));
+  const facts = await readUsage(warehouse, eventDateWindow(since, until));
   const report = buildReport(facts, {
     kind: kind as ReportKind,
     timeZone,
