@@ -175,3 +175,30 @@ Deno.test("ccpipe sql: read-only queries as a table, JSON or CSV; the report vie
   const table = await cli(["sql", "SELECT week, responses FROM weekly_usage", "--data-dir", data.path]);
   assertEquals(table.stdout, ["week        responses", "----------  ---------", "2026-05-04         33"]);
 });
+
+Deno.test("ccpipe report: a model without a price shows n/a, costs null in JSON, and is named in one warning", async () => {
+  await using data = await loadedFixture();
+  {
+    await using db = await DuckDbSink.open({ path: data.join("ccpipe.duckdb") });
+    for (const i of [1, 2]) {
+      await db.query(
+        `INSERT INTO usage (usage_key, api_message_id, session_id, project_id, model, timestamp, event_date,
+           input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, total_tokens,
+           is_sidechain, source_uuid, run_id)
+         VALUES ('x${i}', 'x${i}', 's', 'p', 'claude-imaginary-9', '2026-05-10 12:00:00', '2026-05-10',
+           10, 10, 0, 0, 20, false, 'u${i}', 'r')`,
+      );
+    }
+  }
+  const table = await cli(["report", "model", "--data-dir", data.path]);
+  assertEquals(table.code, 0);
+  assertEquals(table.stderr, [
+    "ccpipe: warning: @pydantic/genai-prices 0.1.8 has no price for model claude-imaginary-9; its cost is n/a",
+  ]);
+  assertMatch(table.stdout.find((l) => l.startsWith("imaginary-9"))!, /\s40\s+n\/a$/);
+  assertMatch(table.stdout.at(-2)!, /^Total .* n\/a$/);
+  const json = JSON.parse((await cli(["report", "daily", "--json", "--data-dir", data.path])).stdout[0]);
+  assertEquals(json.unpriced_models, ["claude-imaginary-9"]);
+  assertEquals(json.rows.at(-1).cost_usd, null);
+  assertEquals(json.rows[0].cost_usd, 0.0949087);
+});
