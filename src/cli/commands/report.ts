@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { UsageError } from "../../errors.ts";
 import { buildReport, type ReportKind, ReportKinds } from "../../report/build_report.ts";
 import { openDuckDbWarehouse, readUsage, type Warehouse } from "../../report/warehouse.ts";
@@ -33,6 +34,11 @@ export const reportFlags: FlagSpecs = {
     help: "IANA time zone days, weeks and months are counted in (default UTC; env CCPIPE_TIMEZONE)",
   },
   breakdown: { type: "boolean", help: "Show each model's share within every row" },
+  out: { type: "string", value: "FILE", help: "With html: the page to write (default ccpipe-report.html)" },
+  "include-text": {
+    type: "boolean",
+    help: "With html: put the typed prompts' text in the page (private; left out by default)",
+  },
   json: { type: "boolean", help: "Print one JSON object (schema_version 1)" },
   csv: { type: "boolean", help: "Print CSV" },
   ...dataDirFlags,
@@ -124,8 +130,11 @@ export async function reportCommand(args: string[], ctx: CommandContext): Promis
   if (kind === undefined) {
     throw new UsageError(`report needs a name: ${ReportKinds.join(", ")} (see 'ccpipe report --help')`);
   }
-  if (!(ReportKinds as readonly string[]).includes(kind)) {
-    throw new UsageError(`Unknown report '${kind}': expected one of ${ReportKinds.join(", ")}`);
+  if (kind !== "html" && !(ReportKinds as readonly string[]).includes(kind)) {
+    throw new UsageError(`Unknown report '${kind}': expected one of ${ReportKinds.join(", ")}, html`);
+  }
+  if (kind !== "html" && (flags.out !== undefined || flags["include-text"])) {
+    throw new UsageError("--out and --include-text go with 'ccpipe report html'");
   }
   if (flags.json && flags.csv) throw new UsageError("Choose one of --json and --csv");
   const since = dateFlag(flags, "since");
@@ -136,6 +145,27 @@ export async function reportCommand(args: string[], ctx: CommandContext): Promis
   const timeZone = timeZoneFrom(flags, ctx);
   await using warehouse = await openReportWarehouse(flags, ctx);
   const facts = await readUsage(warehouse, eventDateWindow(since, until));
+  if (kind === "html") {
+    const { writeHtmlReport } = await import("../../report/html_report.ts");
+    const out = resolve((flags.out as string | undefined) ?? "ccpipe-report.html");
+    const written = await writeHtmlReport(warehouse, facts, out, {
+      timeZone,
+      since,
+      until,
+      project: flags.project as string | undefined,
+      includeText: flags["include-text"] === true,
+      now: new Date(ctx.clock.now()),
+    });
+    if (flags.json) ctx.output.out(JSON.stringify({ out, ...written }));
+    else {
+      ctx.output.out(
+        `wrote ${out}: ${(written.bytes / 1024).toFixed(0)} KiB, ${written.sessions} sessions${
+          written.prompts === null ? ", no prompt text" : `, ${written.prompts} prompts with their text`
+        }`,
+      );
+    }
+    return 0;
+  }
   const report = buildReport(facts, {
     kind: kind as ReportKind,
     timeZone,
