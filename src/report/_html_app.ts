@@ -198,16 +198,26 @@ export const HTML_APP = String.raw`
   }
   renderSessions();
 
-  // Prompt texts: only present with --include-text
+  // Prompt texts: only present with --include-text; 50 a page
   if (data.prompts) {
-    var list = document.getElementById("prompts-body");
-    data.prompts.slice(0, 200).forEach(function (p) {
-      var tr = el("tr");
-      tr.appendChild(el("td", null, p.timestamp ? p.timestamp.slice(0, 16).replace("T", " ") : "–"));
-      tr.appendChild(el("td", null, p.text));
-      tr.appendChild(el("td", null, p.corrected_text === null || p.corrected_text === p.text ? "" : p.corrected_text));
-      list.appendChild(tr);
-    });
+    var promptPage = 0;
+    var renderPrompts = function () {
+      var pages = Math.max(1, Math.ceil(data.prompts.length / 50));
+      promptPage = Math.max(0, Math.min(promptPage, pages - 1));
+      var list = document.getElementById("prompts-body");
+      list.textContent = "";
+      data.prompts.slice(promptPage * 50, promptPage * 50 + 50).forEach(function (p) {
+        var tr = el("tr");
+        tr.appendChild(el("td", null, p.timestamp ? p.timestamp.slice(0, 16).replace("T", " ") : "–"));
+        tr.appendChild(el("td", null, p.text));
+        tr.appendChild(el("td", null, p.corrected_text === null || p.corrected_text === p.text ? "" : p.corrected_text));
+        list.appendChild(tr);
+      });
+      document.getElementById("prompts-page").textContent = "page " + (promptPage + 1) + " of " + pages;
+    };
+    document.getElementById("prompts-prev").addEventListener("click", function () { promptPage--; renderPrompts(); });
+    document.getElementById("prompts-next").addEventListener("click", function () { promptPage++; renderPrompts(); });
+    renderPrompts();
   }
   document.documentElement.setAttribute("data-ready", "true");
 })();

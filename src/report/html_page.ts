@@ -74,8 +74,9 @@ export function renderHtmlPage(data: HtmlData, chartJs: ChartJsSource): string {
   const canvas = (id: string, tall = false) =>
     `<div class="chart${tall ? " tall" : ""}"><canvas id="${id}" role="img"></canvas></div>`;
   const prompts = data.prompts
-    ? `<section><h2>Prompts (the 200 most recent of ${data.prompts.length} in the page)</h2>
-<table><thead><tr><th>time</th><th>typed</th><th>corrected</th></tr></thead><tbody id="prompts-body"></tbody></table></section>`
+    ? `<section><h2>Typed prompts (the ${data.prompts.length} most recent, newest first)</h2>
+<table><thead><tr><th>time</th><th>typed</th><th>corrected</th></tr></thead><tbody id="prompts-body"></tbody></table>
+<div class="pager"><button id="prompts-prev" type="button">previous</button><button id="prompts-next" type="button">next</button><span id="prompts-page" class="muted"></span></div></section>`
     : "";
   return `<!doctype html>
 <html lang="en">
