@@ -3,14 +3,14 @@
  * than a table written by hand.
  *
  * Claude's usage counts `input_tokens` *excluding* cache reads and writes; the dataset's `input_tokens`
- * is the total *including* them. The dataset's own Anthropic extractor does that mapping, so the usage
- * row is handed to it in the shape Claude writes it, and the price comes from `calcPrice`: uncached
- * input, 5-minute cache writes (1.25x input), 1-hour cache writes (2x input), cache reads, output, web
- * searches, and the long-context tier of the request when there is one.
+ * is the total *including* them (its own Anthropic extractor adds them up the same way; building the
+ * dataset's usage directly costs half the time per response). The price comes from `calcPrice`:
+ * uncached input, 5-minute cache writes (1.25x input), 1-hour cache writes (2x input), cache reads,
+ * output, web searches, and the long-context tier of the request when there is one.
  *
  * @module
  */
-import { calcPrice, extractUsage, findProvider, type Provider } from "@pydantic/genai-prices";
+import { calcPrice, findProvider, type Provider } from "@pydantic/genai-prices";
 import denoConfig from "../../deno.json" with { type: "json" };
 
 /** The price data ccpipe uses, as reports name it (`@pydantic/genai-prices 0.1.8`). */
@@ -35,9 +35,51 @@ export interface ResponseUsage {
 }
 
 /** Prices Claude API responses; remembers which models had no price. */
+/** Per-token prices of one model on one day, valid for prompts up to `flatUpTo` tokens. */
+interface UnitRates {
+  input: number;
+  write5m: number;
+  write1h: number;
+  read: number;
+  output: number;
+  webSearch: number;
+  /** The smallest long-context tier start: a bigger prompt is priced by `calcPrice` itself. */
+  flatUpTo: number;
+}
+
+/** Builds the dataset's usage for one response (its `input_tokens` is the whole prompt). */
+function datasetUsage(usage: ResponseUsage): Record<string, number> {
+  const oneHour = Math.min(usage.cache_creation_1h_input_tokens ?? 0, usage.cache_creation_input_tokens);
+  const written = usage.cache_creation_input_tokens;
+  return {
+    input_tokens: usage.input_tokens + written + usage.cache_read_input_tokens,
+    cache_read_tokens: usage.cache_read_input_tokens,
+    cache_write_tokens: written,
+    cache_write_5m_tokens: written - oneHour,
+    cache_write_1h_tokens: oneHour,
+    output_tokens: usage.output_tokens,
+    web_searches: usage.web_search_requests ?? 0,
+  };
+}
+
+const zero = {
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: 0,
+};
+
+/**
+ * Prices Claude API responses; remembers which models had no price.
+ *
+ * `calcPrice` matches the model and checks the usage on every call (tens of µs). Below a model's
+ * long-context threshold a price is linear in each count, so the pricer asks `calcPrice` once per model
+ * and day for the price of 1,000 units of each part and multiplies; a bigger prompt goes to `calcPrice`.
+ */
 export class ClaudePricer {
   #provider: Provider;
   #unpriced = new Set<string>();
+  #rates = new Map<string, UnitRates | null>();
 
   /** Creates a pricer over the bundled Anthropic price data. */
   constructor() {
@@ -61,30 +103,61 @@ export class ClaudePricer {
    * ```
    */
   costUsd(usage: ResponseUsage): number | null {
-    if (this.#unpriced.has(usage.model)) return null;
-    const oneHour = usage.cache_creation_1h_input_tokens ?? 0;
-    const response = {
-      model: usage.model,
-      usage: {
-        input_tokens: usage.input_tokens,
-        output_tokens: usage.output_tokens,
-        cache_creation_input_tokens: usage.cache_creation_input_tokens,
-        cache_read_input_tokens: usage.cache_read_input_tokens,
-        cache_creation: {
-          ephemeral_5m_input_tokens: Math.max(0, usage.cache_creation_input_tokens - oneHour),
-          ephemeral_1h_input_tokens: oneHour,
-        },
-        server_tool_use: { web_search_requests: usage.web_search_requests ?? 0 },
-      },
-    };
-    const extracted = extractUsage(this.#provider, response, "default");
+    const day = usage.timestamp ? usage.timestamp.slice(0, 10) : "";
+    const rates = this.#ratesOf(usage.model, day);
+    if (rates === null) return null;
+    const prompt = usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens;
+    if (prompt > rates.flatUpTo) return this.exactCostUsd(usage);
+    const oneHour = Math.min(usage.cache_creation_1h_input_tokens ?? 0, usage.cache_creation_input_tokens);
+    const cost = usage.input_tokens * rates.input +
+      (usage.cache_creation_input_tokens - oneHour) * rates.write5m +
+      oneHour * rates.write1h + usage.cache_read_input_tokens * rates.read +
+      usage.output_tokens * rates.output +
+      (usage.web_search_requests ?? 0) * rates.webSearch;
+    // To a millionth of a cent: products of binary fractions drift in the last digits.
+    return Math.round(cost * 1e12) / 1e12;
+  }
+
+  /** The cost of one response straight from `calcPrice` (no per-unit shortcut), or null when unpriced. */
+  exactCostUsd(usage: ResponseUsage): number | null {
     const timestamp = usage.timestamp ? new Date(usage.timestamp) : undefined;
-    const price = calcPrice(extracted.usage, usage.model, { provider: this.#provider, timestamp });
+    const price = calcPrice(datasetUsage(usage), usage.model, { provider: this.#provider, timestamp });
     if (price === null) {
       this.#unpriced.add(usage.model);
       return null;
     }
     return price.total_price;
+  }
+
+  #ratesOf(model: string, day: string): UnitRates | null {
+    const key = `${model}\u0000${day}`;
+    const known = this.#rates.get(key);
+    if (known !== undefined) return known;
+    const at = day ? `${day}T12:00:00.000Z` : null;
+    const unit = (part: Partial<ResponseUsage>) =>
+      (this.exactCostUsd({ ...zero, ...part, model, timestamp: at }) ?? 0) / 1000;
+    let rates: UnitRates | null = null;
+    const probe = calcPrice({ input_tokens: 0 }, model, {
+      provider: this.#provider,
+      ...(at ? { timestamp: new Date(at) } : {}),
+    });
+    if (probe === null) this.#unpriced.add(model);
+    else {
+      const starts = Object.values(probe.model_price).flatMap((p) =>
+        typeof p === "object" && p !== null ? p.tiers.map((t) => t.start) : []
+      );
+      rates = {
+        input: unit({ input_tokens: 1000 }),
+        write5m: unit({ cache_creation_input_tokens: 1000 }),
+        write1h: unit({ cache_creation_input_tokens: 1000, cache_creation_1h_input_tokens: 1000 }),
+        read: unit({ cache_read_input_tokens: 1000 }),
+        output: unit({ output_tokens: 1000 }),
+        webSearch: unit({ web_search_requests: 1000 }),
+        flatUpTo: Math.min(Infinity, ...starts),
+      };
+    }
+    this.#rates.set(key, rates);
+    return rates;
   }
 
   /** Models seen without a price, sorted. */

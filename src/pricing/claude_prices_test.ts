@@ -61,3 +61,43 @@ Deno.test("ClaudePricer gives null, never 0, for a model without a price, and li
   assertEquals(pricer.unpricedModels, ["claude-imaginary-9"]);
   assertEquals(PRICES_SOURCE, "@pydantic/genai-prices 0.1.8");
 });
+
+Deno.test("ClaudePricer's per-unit shortcut gives calcPrice's own answer on 2,000 varied responses", () => {
+  const pricer = new ClaudePricer();
+  const reference = new ClaudePricer();
+  const models = [
+    "claude-sonnet-4-5-20250929",
+    "claude-opus-4-5-20251101",
+    "claude-haiku-4-5-20251001",
+    "claude-opus-4-6",
+    "claude-sonnet-4-6",
+    "claude-3-5-haiku-20241022",
+  ];
+  let seed = 7;
+  const next = (n: number) => { // a small LCG: the same responses on every run
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let i = 0; i < 2000; i++) {
+    const written = next(4) === 0 ? 0 : next(60_000);
+    const usage = {
+      model: models[next(models.length)],
+      // Days around 2026-03-13, when two models' prices change in the dataset.
+      timestamp: new Date(Date.parse("2026-03-01T00:00:00Z") + next(30) * 86_400_000 + next(86_400_000))
+        .toISOString(),
+      input_tokens: next(5000),
+      output_tokens: next(8000),
+      cache_creation_input_tokens: written,
+      cache_creation_1h_input_tokens: next(3) === 0 ? null : next(written + 1),
+      // One in ten prompts goes past 200k tokens (the long-context tier, where a model has one).
+      cache_read_input_tokens: next(10) === 0 ? 200_000 + next(100_000) : next(150_000),
+      web_search_requests: next(5) === 0 ? next(4) : null,
+    };
+    const exact = reference.exactCostUsd(usage);
+    const fast = pricer.costUsd(usage);
+    ok(
+      exact !== null && fast !== null && Math.abs(fast - exact) < 1e-12,
+      `${JSON.stringify(usage)}: ${fast} vs ${exact}`,
+    );
+  }
+});

@@ -57,8 +57,6 @@ export async function createReportViews(connection: DuckDBConnection): Promise<v
   for (const statement of reportViewStatements()) await connection.run(statement);
 }
 
-const BATCH = 500;
-
 /**
  * Prices every usage row that has no cost yet, was priced with other price data, or whose counts grew.
  *
@@ -75,29 +73,31 @@ export async function refreshUsageCosts(connection: DuckDBConnection): Promise<n
   const rows = reader.getRowObjectsJson() as Record<string, string | number | null>[];
   if (rows.length === 0) return 0;
   const pricer = new ClaudePricer();
-  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
-  const values = rows.map((r) => {
-    const num = (v: unknown) => Number(v ?? 0);
+  // Append into a scratch table (one native call per value, no SQL text to parse), then replace in one statement.
+  await connection.run("CREATE OR REPLACE TEMP TABLE _usage_costs_new AS SELECT * FROM usage_costs LIMIT 0");
+  const appender = await connection.createAppender("_usage_costs_new", "main", "temp");
+  const num = (v: unknown) => Number(v ?? 0);
+  const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  for (const r of rows) {
     const cost = pricer.costUsd({
       model: String(r.model),
       timestamp: r.timestamp === null ? null : `${String(r.timestamp).replace(" ", "T")}Z`,
       input_tokens: num(r.input_tokens),
       output_tokens: num(r.output_tokens),
       cache_creation_input_tokens: num(r.cache_creation_input_tokens),
-      cache_creation_1h_input_tokens: r.cache_creation_1h_input_tokens === null
-        ? null
-        : num(r.cache_creation_1h_input_tokens),
+      cache_creation_1h_input_tokens: orNull(r.cache_creation_1h_input_tokens),
       cache_read_input_tokens: num(r.cache_read_input_tokens),
-      web_search_requests: r.web_search_requests === null ? null : num(r.web_search_requests),
+      web_search_requests: orNull(r.web_search_requests),
     });
-    return `(${literal(String(r.usage_key))}, ${num(r.total_tokens)}, ${
-      cost === null ? "NULL" : String(cost)
-    }, ${literal(PRICES_SOURCE)})`;
-  });
-  for (let i = 0; i < values.length; i += BATCH) {
-    await connection.run(
-      `INSERT OR REPLACE INTO usage_costs VALUES ${values.slice(i, i + BATCH).join(", ")}`,
-    );
+    appender.appendVarchar(String(r.usage_key));
+    appender.appendBigInt(BigInt(num(r.total_tokens)));
+    if (cost === null) appender.appendNull();
+    else appender.appendDouble(cost);
+    appender.appendVarchar(PRICES_SOURCE);
+    appender.endRow();
   }
+  appender.closeSync();
+  await connection.run("INSERT OR REPLACE INTO usage_costs SELECT * FROM _usage_costs_new");
+  await connection.run("DROP TABLE _usage_costs_new");
   return rows.length;
 }
