@@ -43,6 +43,16 @@ export const Commands: readonly CommandEntry[] = [
     load: async () => (await import("./commands/cache.ts")).cacheCommand,
   },
   {
+    name: "report",
+    summary: "Tokens and Claude cost per day, week, month, session, project, model; HTML page",
+    load: async () => (await import("./commands/report.ts")).reportCommand,
+  },
+  {
+    name: "sql",
+    summary: "Run a read-only SQL query on the DuckDB file (tables and report views)",
+    load: async () => (await import("./commands/sql.ts")).sqlCommand,
+  },
+  {
     name: "schedule",
     summary: "Run ccpipe regularly (systemd timer, launchd agent or cron)",
     load: async () => (await import("./commands/schedule.ts")).scheduleCommand,

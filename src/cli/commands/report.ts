@@ -9,64 +9,63 @@ import { UsageError } from "../../errors.ts";
 import { buildReport, type ReportKind, ReportKinds } from "../../report/build_report.ts";
 import { openDuckDbWarehouse, readUsage, type Warehouse } from "../../report/warehouse.ts";
 import type { UsageWindow } from "../../report/usage_query.ts";
-import { type FlagSpecs, formatHelp, type ParsedFlags, parseFlags } from "../args.ts";
+import { type FlagSpecs, inGroup, type ParsedFlags, unknownChoice } from "../args.ts";
+import { type Command, defineCommand } from "../command.ts";
 import { bigQueryConfigFrom, bigQueryFlags } from "../bigquery_args.ts";
 import { readConfigFile } from "../config_file.ts";
 import type { CommandContext } from "../context.ts";
 import { renderReportCsv, renderReportTable } from "../report_render.ts";
-import { dataDirFlags, resolveDataDir } from "../shared_args.ts";
+import { dataDirFlags, jsonFlag, resolveDataDir } from "../shared_args.ts";
 import { timeZoneFrom } from "./run.ts";
 
 const { project: _bigQueryProject, ...otherBigQueryFlags } = bigQueryFlags;
 
+/** The report names `ccpipe report` takes: the tables, and the HTML page. */
+export const ReportNames = [...ReportKinds, "html"] as const;
+
 /** Flags of `ccpipe report`. */
 export const reportFlags: FlagSpecs = {
-  since: { type: "string", value: "DATE", help: "First day to include, YYYY-MM-DD (in --timezone)" },
-  until: { type: "string", value: "DATE", help: "Last day to include, YYYY-MM-DD (in --timezone)" },
-  project: {
-    type: "string",
-    value: "NAME",
-    help: "Only this Claude Code project: its path (the cwd) or its last path segment",
-  },
-  timezone: {
-    type: "string",
-    value: "ZONE",
-    help: "IANA time zone days, weeks and months are counted in (default UTC; env CCPIPE_TIMEZONE)",
-  },
-  breakdown: { type: "boolean", help: "Show each model's share within every row" },
-  out: { type: "string", value: "FILE", help: "With html: the page to write (default ccpipe-report.html)" },
-  "include-text": {
-    type: "boolean",
-    help: "With html: put the typed prompts' text in the page (private; left out by default)",
-  },
-  json: { type: "boolean", help: "Print one JSON object (schema_version 1)" },
-  csv: { type: "boolean", help: "Print CSV" },
-  ...dataDirFlags,
-  config: { type: "string", value: "FILE", help: "Config file (default <data-dir>/config.json)" },
-  sink: {
-    type: "string",
-    value: "NAME",
-    help: "Where the tables are: duckdb (default) or bigquery",
-  },
-  "bigquery-project": {
-    type: "string",
-    value: "ID",
-    help: "BigQuery project, with --sink bigquery (env CCPIPE_BIGQUERY_PROJECT)",
-  },
-  ...otherBigQueryFlags,
-  help: { type: "boolean", short: "h", help: "Show this help" },
+  ...inGroup("input", {
+    since: { type: "string", value: "DATE", help: "First day to include, YYYY-MM-DD (in --timezone)" },
+    until: { type: "string", value: "DATE", help: "Last day to include, YYYY-MM-DD (in --timezone)" },
+    project: {
+      type: "string",
+      value: "NAME",
+      help: "Only this Claude Code project: its path (the cwd) or its last path segment",
+    },
+    timezone: {
+      type: "string",
+      value: "ZONE",
+      help: "IANA time zone days, weeks and months are counted in (default UTC; env CCPIPE_TIMEZONE)",
+    },
+    ...dataDirFlags,
+    config: { type: "string", value: "FILE", help: "Config file (default <data-dir>/config.json)" },
+  }),
+  ...inGroup("output", {
+    breakdown: { type: "boolean", help: "Show each model's share within every row" },
+    ...jsonFlag("Print one JSON object (schema_version 1)"),
+    csv: { type: "boolean", help: "Print CSV" },
+    out: { type: "string", value: "FILE", help: "With html: the page to write (default ccpipe-report.html)" },
+    "include-text": {
+      type: "boolean",
+      help: "With html: put the typed prompts' text in the page (private; left out by default)",
+    },
+  }),
+  ...inGroup("bigquery", {
+    sink: {
+      type: "string",
+      value: "NAME",
+      choices: ["duckdb", "bigquery"],
+      help: "Where the tables are: duckdb (default) or bigquery",
+    },
+    "bigquery-project": {
+      type: "string",
+      value: "ID",
+      help: "BigQuery project, with --sink bigquery (env CCPIPE_BIGQUERY_PROJECT)",
+    },
+    ...otherBigQueryFlags,
+  }),
 };
-
-const HELP = formatHelp(
-  `ccpipe report ${
-    ReportKinds.join("|")
-  } [--since DATE] [--until DATE] [--project NAME] [--timezone ZONE]\n` +
-    "                     [--breakdown] [--json|--csv] [--data-dir DIR] [--sink bigquery ...]",
-  "Tokens and Claude cost (USD) per day, ISO week, month, session, project or model, with a totals row.\n" +
-    "Each API response is counted once and priced on its own with @pydantic/genai-prices\n" +
-    "(5-minute and 1-hour cache writes apart); a model without a price shows n/a (null in JSON).",
-  reportFlags,
-);
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -115,24 +114,26 @@ export async function openReportWarehouse(flags: ParsedFlags, ctx: CommandContex
   return openBigQueryWarehouse({ config });
 }
 
-/**
- * Runs `ccpipe report`.
- *
- * @returns The process exit code.
- */
-export async function reportCommand(args: string[], ctx: CommandContext): Promise<number> {
-  const { flags, positionals } = parseFlags(args, reportFlags, { command: "report", positionals: 1 });
-  if (flags.help) {
-    ctx.output.out(HELP);
-    return 0;
-  }
+/** `ccpipe report`. */
+export const reportCommand: Command = defineCommand({
+  name: "report",
+  operands: `<${ReportNames.join("|")}>`,
+  actions: ReportNames,
+  positionals: 1,
+  description:
+    `Tokens and Claude cost (USD) per day, ISO week, month, session, project or model, with a totals row. Each API response is counted once and priced on its own with @pydantic/genai-prices (5-minute and 1-hour cache writes apart); a model without a price shows n/a (null in JSON). Reads only.
+
+'html' writes one self-contained page with charts that works offline from file://.`,
+  flags: reportFlags,
+  run: ({ flags, positionals }, ctx) => runReport(flags, positionals, ctx),
+});
+
+async function runReport(flags: ParsedFlags, positionals: string[], ctx: CommandContext): Promise<number> {
   const kind = positionals[0];
   if (kind === undefined) {
-    throw new UsageError(`report needs a name: ${ReportKinds.join(", ")} (see 'ccpipe report --help')`);
+    throw new UsageError(`report needs a name: ${ReportNames.join(", ")} (see 'ccpipe report --help')`);
   }
-  if (kind !== "html" && !(ReportKinds as readonly string[]).includes(kind)) {
-    throw new UsageError(`Unknown report '${kind}': expected one of ${ReportKinds.join(", ")}, html`);
-  }
+  if (!(ReportNames as readonly string[]).includes(kind)) throw unknownChoice("report", kind, ReportNames);
   if (kind !== "html" && (flags.out !== undefined || flags["include-text"])) {
     throw new UsageError("--out and --include-text go with 'ccpipe report html'");
   }

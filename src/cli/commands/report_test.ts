@@ -110,7 +110,11 @@ Deno.test("ccpipe report daily --csv and --timezone, --since/--until and --proje
 Deno.test("ccpipe report: bad input gives one line, exit 2 or 3, and writes nothing", async () => {
   await using empty = await writeTree({});
   const cases: [string[], number, RegExp][] = [
-    [["report", "hourly"], 2, /Unknown report 'hourly': expected one of daily, weekly/],
+    [
+      ["report", "hourly"],
+      2,
+      /Unknown report 'hourly'.*daily, weekly, monthly, session, project, model or html/,
+    ],
     [["report"], 2, /report needs a name/],
     [
       ["report", "daily", "--since", "2026-02-30"],
