@@ -46,6 +46,23 @@ Deno.test("ccpipe report --sink bigquery gives the DuckDB report's rows and cost
     );
     assertEquals(since.rows.map((r: { date: string }) => r.date), ["2026-05-09", "2026-05-10"]);
     assertEquals(since.totals.cost_usd, 0.0720855); // 0.045255 + 0.0268305, the DuckDB daily rows
+    // The HTML page from BigQuery: same sessions and totals as from DuckDB.
+    const html = JSON.parse(
+      (await cli([
+        "report",
+        "html",
+        "--json",
+        "--out",
+        tree.join("bq.html"),
+        ...common,
+        "--sink",
+        "bigquery",
+      ]))[0],
+    );
+    assertEquals(html.sessions, 7);
+    const page = await Deno.readTextFile(tree.join("bq.html"));
+    assertEquals(page.includes('"cost_usd":0.4480877'), true);
+    assertEquals(page.includes('"lines":{"read":130'), true);
     const queries = mocks.bigquery.calls.filter((c) =>
       c.kind === "jobs.query" || c.kind === "jobs.insert.query"
     );

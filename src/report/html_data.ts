@@ -170,15 +170,17 @@ export async function collectHtmlData(
   const [run] = await warehouse.query(
     `SELECT run_id, status, CAST(started_at AS STRING) AS started_at, files, bytes_read, lines_read, records_parsed,
        rejects, blank_lines, unique_records, duplicate_records, usage_rows, prompts, llm_calls, llm_cache_hits,
-       duration_ms, CAST(stats AS STRING) AS stats
+       duration_ms, stats
      FROM ${t("runs")} ORDER BY started_at DESC LIMIT 1`,
   );
   let lastRun: Record<string, unknown> | null = null;
   if (run) {
     const { stats, ...rest } = run;
+    // A JSON column: DuckDB hands it over as text, BigQuery's client as text or parsed (no cast needed).
     let reconciliation: unknown = null;
     try {
-      reconciliation = (JSON.parse(String(stats)) as { reconciliation?: unknown }).reconciliation ?? null;
+      const parsed = typeof stats === "string" ? JSON.parse(stats) : stats;
+      reconciliation = (parsed as { reconciliation?: unknown } | null)?.reconciliation ?? null;
     } catch {
       // An older runs row without stats: the counts above still say what happened.
     }
