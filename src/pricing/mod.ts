@@ -1,0 +1,6 @@
+/**
+ * What Claude API responses cost, from @pydantic/genai-prices.
+ *
+ * @module
+ */
+export * from "./claude_prices.ts";
