@@ -137,13 +137,13 @@ export const HTML_APP = String.raw`
   // Sessions: sort, filter, pages
   var COLS = data.session_columns;
   var col = function (name) { return COLS.indexOf(name); };
-  var state = { sort: col("first_timestamp"), desc: true, page: 0, size: 25 };
+  var state = { sort: col("started"), desc: true, page: 0, size: 25 };
   var projectSelect = document.getElementById("f-project");
   Array.from(new Set(data.sessions.map(function (s) { return s[col("project")] || ""; }))).sort().forEach(function (p) {
     projectSelect.appendChild(el("option", { value: p }, p || "(none)"));
   });
   var shown = [
-    ["first_timestamp", "started", function (v) { return v ? v.slice(0, 16).replace("T", " ") : "–"; }],
+    ["started", "started", function (v) { return v || "–"; }],
     ["project", "project", function (v) { return v ? v.split("/").pop() : "–"; }],
     ["title", "title", function (v) { return v || ""; }],
     ["messages", "messages", int], ["prompts", "prompts", int], ["tool_uses", "tools", int],
@@ -172,7 +172,7 @@ export const HTML_APP = String.raw`
     var to = document.getElementById("f-to").value;
     var text = document.getElementById("f-text").value.toLowerCase();
     var rows = data.sessions.filter(function (s) {
-      var day = (s[col("first_timestamp")] || "").slice(0, 10);
+      var day = (s[col("started")] || "").slice(0, 10);
       return (!project || (s[col("project")] || "") === project) && (!from || day >= from) && (!to || day <= to) &&
         (!text || ((s[col("title")] || "") + " " + s[col("session_id")]).toLowerCase().indexOf(text) >= 0);
     });

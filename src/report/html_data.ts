@@ -24,6 +24,8 @@ export const SESSION_COLUMNS = [
   "project",
   "first_timestamp",
   "last_timestamp",
+  /** The first message's local time in the report's zone, `YYYY-MM-DD HH:MM` (shown, filtered and sorted on). */
+  "started",
   "messages",
   "prompts",
   "tool_uses",
@@ -142,6 +144,16 @@ export async function collectHtmlData(
     .filter((r) => inRange(r.first) && wantedProject(r.project))
     .sort((a, b) => (b.first ?? "").localeCompare(a.first ?? ""));
   const maxSessions = options.maxSessions ?? 5000;
+  // sv-SE writes local times as YYYY-MM-DD HH:MM.
+  const local = new Intl.DateTimeFormat("sv-SE", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
   const kept = sessions.slice(0, maxSessions).map(({ id, project, first, last, row }) => {
     const usage = bySession.get(id);
     return [
@@ -149,6 +161,7 @@ export async function collectHtmlData(
       project,
       first,
       last,
+      first ? local.format(new Date(first)) : null,
       num(row.message_count),
       num(row.human_prompt_count),
       num(row.tool_use_count),
