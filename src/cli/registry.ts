@@ -44,12 +44,12 @@ export const Commands: readonly CommandEntry[] = [
   },
   {
     name: "report",
-    summary: "Tokens and Claude cost per day, week, month, session, project, model; HTML page",
+    summary: "Tokens and Claude cost per day, session, project, model; HTML",
     load: async () => (await import("./commands/report.ts")).reportCommand,
   },
   {
     name: "sql",
-    summary: "Run a read-only SQL query on the DuckDB file (tables and report views)",
+    summary: "Read-only SQL on the DuckDB file (tables and report views)",
     load: async () => (await import("./commands/sql.ts")).sqlCommand,
   },
   {

@@ -43,7 +43,7 @@ export const reportFlags: FlagSpecs = {
   }),
   ...inGroup("output", {
     breakdown: { type: "boolean", help: "Show each model's share within every row" },
-    ...jsonFlag("Print one JSON object (schema_version 1)"),
+    ...jsonFlag("Print one JSON object"),
     csv: { type: "boolean", help: "Print CSV" },
     out: { type: "string", value: "FILE", help: "With html: the page to write (default ccpipe-report.html)" },
     "include-text": {
