@@ -5,6 +5,7 @@
  * @module
  */
 import { ConfigError } from "../errors.ts";
+import { dataDirLayout } from "../state/data_dir.ts";
 
 /** The sections a config file may hold; each is validated by its layer's own zod schema. */
 export interface ConfigFile {
@@ -21,7 +22,7 @@ export interface ConfigFile {
  * @throws {ConfigError} When the file cannot be read or is not a JSON object.
  */
 export async function readConfigFile(explicit: string | undefined, dataDir: string): Promise<ConfigFile> {
-  const path = explicit ?? `${dataDir}/config.json`;
+  const path = explicit ?? dataDirLayout(dataDir).config;
   let text: string;
   try {
     text = await Deno.readTextFile(path);

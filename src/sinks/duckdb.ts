@@ -174,6 +174,14 @@ export class DuckDbSink implements Sink {
     };
   }
 
+  /** Whether the `runs` table exists and holds `runId` (any run when null). */
+  async holdsRun(runId: string | null): Promise<boolean> {
+    const tables = await this.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'runs'");
+    if (tables.length === 0) return false;
+    const where = runId === null ? "" : ` WHERE run_id = ${literal(runId)}`;
+    return (await this.query(`SELECT 1 FROM runs${where} LIMIT 1`)).length > 0;
+  }
+
   /** Row count of every table. */
   async counts(): Promise<Record<TableName, number>> {
     const out = {} as Record<TableName, number>;

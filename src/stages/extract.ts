@@ -10,6 +10,7 @@ import type { Progress } from "../ports.ts";
 import type { ExtractEvent, RawRecord, SourceFile, Watermark } from "../schema/records.ts";
 import type { RejectRow } from "../schema/tables.ts";
 import { HEAD_HASH_BYTES, headHash } from "../state/watermarks.ts";
+import { cutCodePoints, cutUtf8 } from "../io/safe_json.ts";
 
 /** Options for {@linkcode extract}. */
 export interface ExtractOptions {
@@ -260,7 +261,7 @@ function toReject(
     line_number: line,
     byte_offset: offset,
     error: truncate(error),
-    prefix: decoder.decode(bytes.subarray(0, PREFIX_BYTES)),
+    prefix: decoder.decode(cutUtf8(bytes, PREFIX_BYTES)),
     line_bytes: bytes.length,
   };
 }
@@ -292,7 +293,8 @@ function shortMessage(error: unknown): string {
 }
 
 function truncate(message: string): string {
-  return message.length <= MAX_ERROR_LENGTH ? message : `${message.slice(0, MAX_ERROR_LENGTH - 1)}…`;
+  // By code point: half an emoji would be a lone surrogate, which no warehouse takes.
+  return message.length <= MAX_ERROR_LENGTH ? message : `${cutCodePoints(message, MAX_ERROR_LENGTH - 1)}…`;
 }
 
 /** Empty or only whitespace; checks byte by byte only when the first byte is whitespace (rare). */

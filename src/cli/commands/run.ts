@@ -17,10 +17,10 @@ import { llmFlags, stage4From } from "../llm_args.ts";
 import { bigQueryConfigFrom, bigQueryFlags } from "../bigquery_args.ts";
 import type { ConfigFile } from "../config_file.ts";
 import type { BigQueryConfig } from "../../sinks/bigquery_config.ts";
-import { statePaths } from "../../state/state_store.ts";
 import { jsonLine } from "../json_output.ts";
 import { count } from "../../format.ts";
 import { type LastRun, readLastRun, recordRun } from "../last_run.ts";
+import { dataDirLayout } from "../../state/data_dir.ts";
 import {
   dataDirFlags,
   ensureWritableDir,
@@ -94,7 +94,7 @@ export function sinkChoice(
       return createBigQuerySink({
         config,
         runId,
-        stateDir: statePaths(dataDir).dir,
+        stateDir: dataDirLayout(dataDir).state,
         clock: ctx.clock,
         signal: ctx.signal,
         log: flags.json ? undefined : (line) => ctx.output.err(line),
@@ -102,7 +102,8 @@ export function sinkChoice(
     };
     return { name, open, bigquery: config };
   }
-  const open = async () => (await import("../../sinks/duckdb.ts")).openDuckDbSink(`${dataDir}/ccpipe.duckdb`);
+  const open = async () =>
+    (await import("../../sinks/duckdb.ts")).openDuckDbSink(dataDirLayout(dataDir).database);
   return { name: "duckdb", open, bigquery: null };
 }
 
