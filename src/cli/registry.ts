@@ -43,6 +43,11 @@ export const Commands: readonly CommandEntry[] = [
     load: async () => (await import("./commands/cache.ts")).cacheCommand,
   },
   {
+    name: "repair",
+    summary: "Set a corrupt run state aside so the next run rebuilds it",
+    load: async () => (await import("./commands/repair.ts")).repairCommand,
+  },
+  {
     name: "schedule",
     summary: "Run ccpipe regularly (systemd timer, launchd agent or cron)",
     load: async () => (await import("./commands/schedule.ts")).scheduleCommand,
