@@ -12,6 +12,7 @@ import { normalizeText } from "./normalize_text.ts";
 import type { UsageAccumulator } from "./usage.ts";
 import { eventDateOf, isoTimestamp, projectIdOf, sessionIdOf } from "./_identity.ts";
 import { jsonPrefix } from "../io/safe_json.ts";
+import { fingerprintHex } from "../ids.ts";
 
 /** A unique, classified conversation record. */
 export interface CleanRecord {
@@ -81,14 +82,16 @@ function metaOf(raw: RawRecord): SessionMeta | null {
 }
 
 function schemaReject(raw: RawRecord, message: string): Omit<RejectRow, "run_id"> {
+  // Only the start is serialised, without recursion: the record may be nested 10,000 deep.
+  const prefix = jsonPrefix(raw.value, 200);
   return {
-    reject_key: `${raw.file}:${raw.offset}`,
+    // By content and offset, not path: a moved or copied transcript does not add its rejects again.
+    reject_key: `${fingerprintHex(`${raw.bytes}:${prefix}`)}:${raw.offset}`,
     source_file: raw.file,
     line_number: raw.line,
     byte_offset: raw.offset,
     error: `Record does not match the transcript envelope: ${message}`,
-    // Only the start is serialised, without recursion: the record may be nested 10,000 deep.
-    prefix: jsonPrefix(raw.value, 200),
+    prefix,
     line_bytes: raw.bytes,
   };
 }

@@ -11,6 +11,7 @@ import type { ExtractEvent, RawRecord, SourceFile, Watermark } from "../schema/r
 import type { RejectRow } from "../schema/tables.ts";
 import { HEAD_HASH_BYTES, headHash } from "../state/watermarks.ts";
 import { cutCodePoints, cutUtf8 } from "../io/safe_json.ts";
+import { fingerprintHex } from "../ids.ts";
 
 /** Options for {@linkcode extract}. */
 export interface ExtractOptions {
@@ -91,14 +92,25 @@ export async function* extract(
   }
   for await (const file of files) {
     signal?.throwIfAborted();
-    const start = await resumePoint(fs, file, watermarks?.get(file.path));
+    // A file deleted since discover() (Claude Code's cleanup, a moved session) is skipped, not fatal.
+    let vanished = false;
+    const start: ResumePoint = await resumePoint(fs, file, watermarks?.get(file.path)).catch((error) => {
+      if (!isVanished(error)) throw error;
+      vanished = true;
+      return { offset: 0, lines: 0 };
+    });
     progress?.fileStarted(file.path, Math.max(0, file.size - start.offset));
 
     let consumedTo = start.offset; // just after the last complete line
     let seenTo = start.offset; // just after the last byte read, pending fragment included
     let linesRead = 0;
     let blankLines = 0;
-    const chunks = tap(fs.read(file.path, { offset: start.offset, signal }), (n) => {
+    const read = vanished
+      ? (async function* () {})()
+      : untilVanished(fs.read(file.path, { offset: start.offset, signal }), () => {
+        vanished = true;
+      });
+    const chunks = tap(read, (n) => {
       seenTo += n;
       progress?.bytesRead(file.path, n);
     });
@@ -152,6 +164,10 @@ export async function* extract(
         ),
       };
     }
+    if (vanished) {
+      progress?.fileDone(file.path);
+      continue;
+    }
     const watermark: Watermark = {
       path: file.path,
       size: Math.max(file.size, seenTo),
@@ -198,6 +214,28 @@ async function* tap(
   for await (const chunk of source) {
     onChunk(chunk.length);
     yield chunk;
+  }
+}
+
+/** Whether `error` says a file does not exist (any more). */
+function isVanished(error: unknown): boolean {
+  return (error as { cause?: { name?: string } } | null)?.cause?.name === "NotFound";
+}
+
+/** The chunks of `source`, ending quietly (and calling `onVanished`) when its file turns out to be gone. */
+async function* untilVanished(
+  source: AsyncIterable<Uint8Array>,
+  onVanished: () => void,
+): AsyncGenerator<Uint8Array> {
+  let first = true;
+  try {
+    for await (const chunk of source) {
+      first = false;
+      yield chunk;
+    }
+  } catch (error) {
+    if (!first || !isVanished(error)) throw error;
+    onVanished();
   }
 }
 
@@ -256,7 +294,8 @@ function toReject(
   decoder: TextDecoder,
 ): ExtractReject {
   return {
-    reject_key: `${file}:${offset}`,
+    // By content and offset, not path: a moved or copied transcript does not add its rejects again.
+    reject_key: `${fingerprintHex(decoder.decode(bytes))}:${offset}`,
     source_file: file,
     line_number: line,
     byte_offset: offset,
