@@ -328,7 +328,8 @@ function describe(value: unknown): string {
 /** JSON.parse's message, cut short: V8 quotes a snippet of the input, never let it grow. */
 function shortMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return truncate(message);
+  // V8 quotes the offending UTF-16 unit: half an emoji is a lone surrogate, which no warehouse takes.
+  return truncate(message).toWellFormed();
 }
 
 function truncate(message: string): string {
