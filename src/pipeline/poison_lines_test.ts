@@ -1,7 +1,7 @@
 // Hostile but real-world lines next to ordinary records: the run goes on (exit 0), every ordinary record
 // loads, and each hostile line is accounted for: loaded sanitised (with the change recorded in the row) or
 // kept as a reject with its reason. Each of these blocked every rerun before (issue 9, item 1).
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { recordingOutput } from "../cli/logger.ts";
 import { main } from "../cli/main.ts";
 import { DuckDbSink } from "../sinks/duckdb.ts";
