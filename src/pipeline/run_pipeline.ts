@@ -34,7 +34,7 @@ import {
   type StateChange,
 } from "../state/state_store.ts";
 import { dataDirLayout, makeDataDirPrivate, makePrivateDir, pruneDataDir } from "../state/data_dir.ts";
-import { writeFileAtomic } from "../io/atomic_write.ts";
+import { PRIVATE_FILE_MODE, writeFileAtomic } from "../io/atomic_write.ts";
 import { NdjsonWriter, readNdjson } from "./staging.ts";
 import { reconcile, type Reconciliation } from "./reconcile.ts";
 import { acquireLock } from "./lock.ts";
@@ -348,7 +348,12 @@ async function nextPending(
   // in force until the commit record names the new one).
   const next = `${runDir}/pending_next.ndjson`;
   {
-    await using target = await Deno.open(next, { write: true, create: true, truncate: true, mode: 0o600 });
+    await using target = await Deno.open(next, {
+      write: true,
+      create: true,
+      truncate: true,
+      mode: PRIVATE_FILE_MODE,
+    });
     for (const path of [state.pending, waiting.path]) {
       const source = await Deno.open(path, { read: true });
       await source.readable.pipeTo(target.writable, { preventClose: true });

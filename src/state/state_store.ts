@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { InputError } from "../errors.ts";
-import { writeFileAtomic } from "../io/atomic_write.ts";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from "../io/atomic_write.ts";
 import { faultPoint } from "../fault_point.ts";
 import type { Watermark } from "../schema/mod.ts";
 import { FingerprintSet } from "./fingerprint_set.ts";
@@ -187,6 +187,7 @@ export async function commitState(
       files.pending = null;
     } else {
       await Deno.rename(next.pending, join(stateDir, name("pending")));
+      await Deno.chmod(join(stateDir, name("pending")), PRIVATE_FILE_MODE);
       using file = await Deno.open(join(stateDir, name("pending")), { read: true, write: true });
       await file.syncData();
       files.pending = await entryOf(stateDir, name("pending"));
@@ -249,7 +250,7 @@ export async function setStateAside(stateDir: string, stamp: string): Promise<st
   }
   if (names.length === 0) return null;
   const aside = join(stateDir, `set-aside-${stamp}`);
-  await Deno.mkdir(aside, { recursive: true, mode: 0o700 });
+  await Deno.mkdir(aside, { recursive: true, mode: PRIVATE_DIR_MODE });
   // COMMIT first: once it is gone the rest is no longer state, whatever happens next.
   names.sort((a, b) => (a === COMMIT_FILE ? -1 : b === COMMIT_FILE ? 1 : 0));
   for (const name of names) await Deno.rename(join(stateDir, name), join(aside, name));
