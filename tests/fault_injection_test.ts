@@ -16,7 +16,14 @@ import { writeTree } from "../src/testing/write_tree.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 // `deno task ccpipe`'s permissions, the network narrowed to the loopback mock.
-const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-ffi", "--allow-net=127.0.0.1"];
+const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-ffi",
+  "--allow-net=127.0.0.1",
+];
 
 function session(id: string, texts: string[], from: number): string {
   const lines = texts.flatMap((text, i) => [
@@ -35,12 +42,16 @@ function session(id: string, texts: string[], from: number): string {
 }
 
 const PART_1 = {
-  "projects/-home-a-proj/s1.jsonl": session("s1", ["fix teh loader", "yes"], 0) + '{"type":"user","uuid":"x","mess\n',
+  "projects/-home-a-proj/s1.jsonl": session("s1", ["fix teh loader", "yes"], 0) +
+    '{"type":"user","uuid":"x","mess\n',
   "projects/-home-a-proj/s2.jsonl": session("s2", ["recieve the invoice and seperate the lines"], 0),
 };
 const PART_2 = {
   "projects/-home-a-proj/s1.jsonl": session("s1", ["untill it works", "wich test fails?"], 2) + "\n",
-  "projects/-home-b/s3.jsonl": session("s3", ["add a retry becuase it times out", "<command-name>/clear</command-name>"], 0),
+  "projects/-home-b/s3.jsonl": session("s3", [
+    "add a retry becuase it times out",
+    "<command-name>/clear</command-name>",
+  ], 0),
 };
 
 interface Child {
