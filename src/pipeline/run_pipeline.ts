@@ -138,8 +138,8 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   }
   await using _lock = await acquireLock(options.dataDir);
   await makeDataDirPrivate(layout);
-  await pruneDataDir(layout, { now: started, keep: runId });
   await makePrivateDir(runDir);
+  await pruneDataDir(layout, { now: started, keep: runId });
   let state = await loadState(layout.state);
   const notices: string[] = [];
   const loading = !options.dryRun && untilStage >= 3 && options.openSink !== null;
