@@ -78,7 +78,7 @@ function checkKeys(path: string, where: string, value: unknown, schema: unknown)
   for (const [key, child] of Object.entries(value)) {
     if (!(key in shape)) {
       const near = known.map((k) => [k, editDistance(key.toLowerCase(), k.toLowerCase(), 3)] as const)
-        .filter(([, d]) => d <= Math.max(1, Math.floor(key.length / 3))).sort((a, b) => a[1] - b[1])[0];
+        .filter(([, d]) => d <= Math.max(2, Math.floor(key.length / 3))).sort((a, b) => a[1] - b[1])[0];
       throw new ConfigError(
         `Cannot use the config file ${path}: unknown key '${where}.${key}'${
           near ? ` (did you mean '${near[0]}'?)` : ""
