@@ -135,7 +135,7 @@ async function copyDir(from: string, to: string): Promise<void> {
   }
 }
 
-async function serveGemini(): Promise<{ endpoint: string; mock: () => GeminiMock } & AsyncDisposable> {
+function serveGemini(): { endpoint: string; mock: () => GeminiMock } & AsyncDisposable {
   let mock: GeminiMock | null = null;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     return (await getResponse(mock!.handlers, request)) ?? new Response("unhandled", { status: 501 });
@@ -153,7 +153,7 @@ async function serveGemini(): Promise<{ endpoint: string; mock: () => GeminiMock
 
 Deno.test("a run killed with SIGKILL at any step is completed by a plain rerun: same tables, every prompt corrected", async () => {
   await using tree = await writeTree(PART_1);
-  await using gemini = await serveGemini();
+  await using gemini = serveGemini();
   const h = new Harness(tree.path, gemini.endpoint);
   const template = tree.join("template");
   assertEquals((await h.run(template, { llm: false })).code, 0);
