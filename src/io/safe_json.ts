@@ -155,8 +155,7 @@ export function sanitiseJson(value: unknown, maxDepth: number = MAX_JSON_DEPTH):
         });
       }
     } else {
-      // No prototype: a "__proto__" key from the input stays data.
-      const copy: Record<string, unknown> = Object.create(null);
+      const copy: Record<string, unknown> = {};
       target[key] = copy;
       for (const [name, child] of Object.entries(source)) {
         let safeName = name;
@@ -164,7 +163,14 @@ export function sanitiseJson(value: unknown, maxDepth: number = MAX_JSON_DEPTH):
           safeName = name.toWellFormed();
           notes.add("lone surrogate replaced");
         }
-        copy[safeName] = null; // keeps the key order; the stack fills the value
+        // An own data property keeps the key order (the stack fills the value in later) and keeps a
+        // "__proto__" key from the input as data, not as the object's prototype.
+        Object.defineProperty(copy, safeName, {
+          value: null,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         stack.push({ source: child, depth: depth + 1, target: copy, key: safeName });
       }
     }
