@@ -71,6 +71,9 @@ class Harness {
     this.#endpoint = endpoint;
   }
 
+  /** The running child, while `run()` runs. */
+  child: Deno.ChildProcess | null = null;
+
   /** Runs `ccpipe run` to the end (or, with `killAt`, until that point, then SIGKILLs it). */
   async run(dataDir: string, options: { killAt?: string; llm?: boolean } = {}): Promise<Child> {
     const llm = options.llm ?? true;
@@ -91,6 +94,7 @@ class Harness {
       stdout: "null",
       stderr: "piped",
     }).spawn();
+    this.child = child;
     let stderr = "";
     const decoder = new TextDecoder();
     for await (const chunk of child.stderr) {
@@ -101,6 +105,7 @@ class Harness {
       }
     }
     const status = await child.status;
+    this.child = null;
     return { code: status.code, signal: status.signal, stderr };
   }
 }
@@ -135,9 +140,13 @@ async function copyDir(from: string, to: string): Promise<void> {
   }
 }
 
-function serveGemini(): { endpoint: string; mock: () => GeminiMock } & AsyncDisposable {
+function serveGemini():
+  & { endpoint: string; mock: () => GeminiMock; onRequest: { hook: (() => void) | null } }
+  & AsyncDisposable {
   let mock: GeminiMock | null = null;
+  const onRequest: { hook: (() => void) | null } = { hook: null };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    onRequest.hook?.();
     return (await getResponse(mock!.handlers, request)) ?? new Response("unhandled", { status: 501 });
   });
   const endpoint = `http://127.0.0.1:${server.addr.port}`;
@@ -145,6 +154,7 @@ function serveGemini(): { endpoint: string; mock: () => GeminiMock } & AsyncDisp
   return {
     endpoint,
     mock: () => mock!,
+    onRequest,
     async [Symbol.asyncDispose]() {
       await server.shutdown();
     },
@@ -199,4 +209,57 @@ Deno.test("a run killed with SIGKILL at any step is completed by a plain rerun: 
   }
   assertEquals(outcomes, [...FaultPoints]);
   assert(gemini.mock().calls.length > 0);
+});
+
+// Issue 9, item 4: a run without a key queues its prompts in the committed state. Killed anywhere in its
+// commit, the prompts must neither be lost nor queued twice: a rerun without a key, then a run with one,
+// must correct every prompt and end with the tables of a run that was never killed.
+Deno.test("a run without a key killed in its commit loses no waiting prompt", async () => {
+  await using tree = await writeTree(PART_1);
+  await using gemini = serveGemini();
+  const h = new Harness(tree.path, gemini.endpoint);
+  const template = tree.join("template");
+  assertEquals((await h.run(template, { llm: false })).code, 0);
+  for (const [path, text] of Object.entries(PART_2)) {
+    await Deno.mkdir(tree.join(path, ".."), { recursive: true });
+    await Deno.writeTextFile(tree.join(path), text, { append: true });
+  }
+  const clean = tree.join("clean");
+  await copyDir(template, clean);
+  assertEquals((await h.run(clean, { llm: false })).code, 0);
+  assertEquals((await h.run(clean)).code, 0);
+  const expected = await tables(clean);
+  for (const point of ["loaded", "commit.files", "commit.record"]) {
+    const dataDir = tree.join(`killed-${point}`);
+    await copyDir(template, dataDir);
+    assertEquals((await h.run(dataDir, { killAt: point, llm: false })).signal, "SIGKILL", point);
+    assertEquals((await h.run(dataDir, { llm: false })).code, 0, point);
+    const withKey = await h.run(dataDir);
+    assertEquals([withKey.code, withKey.stderr], [0, ""], point);
+    assertEquals(await tables(dataDir), expected, point);
+    assertEquals(await statuses(dataDir), await statuses(clean), point);
+  }
+});
+
+// SIGTERM (systemd's stop, `timeout`) while Stage 4 waits on Gemini: the run stops with exit code 130 and
+// releases its lock, and a plain rerun completes it.
+Deno.test("SIGTERM during a run exits 130, commits nothing, and the rerun completes", async () => {
+  await using tree = await writeTree({ ...PART_1 });
+  await using gemini = serveGemini();
+  const h = new Harness(tree.path, gemini.endpoint);
+  const clean = tree.join("clean");
+  assertEquals((await h.run(clean)).code, 0);
+  const dataDir = tree.join("terminated");
+  gemini.onRequest.hook = () => {
+    gemini.onRequest.hook = null;
+    h.child?.kill("SIGTERM");
+  };
+  const terminated = await h.run(dataDir);
+  assertEquals([terminated.code, terminated.stderr.trim()], [
+    130,
+    "ccpipe: interrupted; nothing was committed that a rerun cannot redo",
+  ]);
+  const rerun = await h.run(dataDir);
+  assertEquals([rerun.code, rerun.stderr], [0, ""]);
+  assertEquals(await tables(dataDir), await tables(clean));
 });
