@@ -8,7 +8,14 @@ import { createRunCounts, normalise, type PackageRow } from "./normalise.ts";
 const file = { path: "/p/s1.jsonl", root: "/p", size: 100, mtimeMs: 0 };
 
 function record(line: number, value: Record<string, unknown>): ExtractEvent {
-  const raw: RawRecord = { file: file.path, line, offset: line * 10, bytes: 10, type: String(value.type), value };
+  const raw: RawRecord = {
+    file: file.path,
+    line,
+    offset: line * 10,
+    bytes: 10,
+    type: String(value.type),
+    value,
+  };
   return { kind: "record", record: raw };
 }
 

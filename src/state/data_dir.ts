@@ -19,6 +19,10 @@ export interface DataDirLayout {
   config: string;
   /** The run lock (an OS lock on this file). */
   lock: string;
+  /** What the CLI remembers of the last run (when it finished, its time zone). */
+  lastRun: string;
+  /** Output of scheduled runs (cron). */
+  scheduleLog: string;
   /** Stage 4's answer cache. */
   geminiCache: string;
   /** One folder per run: manifest, summary, staged tables. */
@@ -48,6 +52,8 @@ export function dataDirLayout(root: string): DataDirLayout {
     database: join(root, "ccpipe.duckdb"),
     config: join(root, "config.json"),
     lock: join(root, ".lock"),
+    lastRun: join(root, "last_run.json"),
+    scheduleLog: join(root, "schedule.log"),
     geminiCache: join(root, "cache", "gemini"),
     runs,
     state: join(root, "state"),
