@@ -6,6 +6,7 @@
  * @module
  */
 import { writeFileAtomic } from "../io/atomic_write.ts";
+import { dataDirLayout } from "../state/data_dir.ts";
 import type { RunSummary } from "../pipeline/run_pipeline.ts";
 
 /** The remembered run. */
@@ -21,7 +22,7 @@ export interface LastRun {
 
 /** Path of the file under a data dir. */
 export function lastRunPath(dataDir: string): string {
-  return `${dataDir}/last_run.json`;
+  return dataDirLayout(dataDir).lastRun;
 }
 
 /**

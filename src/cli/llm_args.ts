@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { dataDirLayout } from "../state/data_dir.ts";
 import { parseCorrectionConfig } from "../llm/config.ts";
 import type { CorrectionConfig } from "../llm/config.ts";
 import { createDiskCache } from "../llm/disk_cache.ts";
@@ -122,7 +123,7 @@ export async function geminiClientFrom(
 
 /** Path of the Stage 4 answer cache under a data dir. */
 export function cacheDirOf(dataDir: string): string {
-  return `${dataDir}/cache/gemini`;
+  return dataDirLayout(dataDir).geminiCache;
 }
 
 /** Builds the Stage 4 runner for `run`, or null when `--no-llm`. */

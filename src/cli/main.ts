@@ -13,6 +13,19 @@ import { commandNamed, topHelp, VERSION } from "./commands/help.ts";
 
 export { VERSION };
 
+/** The message of a no-space error anywhere in `error`'s cause chain, or null. */
+function diskFull(error: unknown): string | null {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      code === "ENOSPC" || code === "EDQUOT" || /No space left on device|out of disk space/i.test(e.message)
+    ) {
+      return e.message.replace(/ \(os error \d+\)/, "");
+    }
+  }
+  return null;
+}
+
 /**
  * Runs the CLI with `args` and returns the exit code (see `ExitCodes` in `commands/help.ts`).
  *
@@ -44,6 +57,13 @@ export async function main(args: string[], ctx?: Partial<CommandContext>): Promi
     if (context.signal.aborted) {
       context.output.err("ccpipe: interrupted; nothing was committed that a rerun cannot redo");
       return 130;
+    }
+    const full = diskFull(error);
+    if (full) {
+      context.output.err(
+        `ccpipe: cannot write as the disk is full (${full}); nothing half-written was committed: free some space and rerun`,
+      );
+      return 3;
     }
     if (error instanceof CcpipeError) {
       context.output.err(`ccpipe: ${error.message}`);

@@ -100,6 +100,8 @@ export function withLoadProgress(sink: Sink, progress: Progress): Sink {
     },
     prepare: () => sink.prepare(),
     counts: () => sink.counts(),
+    // Without it the pipeline could not tell that the warehouse is behind its state.
+    ...(sink.holdsRun ? { holdsRun: (runId: string | null) => sink.holdsRun!(runId) } : {}),
     async load(staged) {
       progress.tableLoading?.(staged.table, staged.rows);
       try {

@@ -79,9 +79,12 @@ Deno.test("withLoadProgress() shows a line per table while it loads", async () =
         bytes: 1,
       });
     },
+    holdsRun: (runId) => Promise.resolve(runId === "r1"),
     [Symbol.asyncDispose]: () => Promise.resolve(),
   };
   const wrapped = withLoadProgress(sink, terminalProgress(tty, () => 0));
+  // The warehouse check still reaches the sink through the wrapper.
+  assertEquals([await wrapped.holdsRun?.("r1"), await wrapped.holdsRun?.("r2")], [true, false]);
   await wrapped.load({ table: "messages", path: "/x", rows: 1234, bytes: 1 });
   await wrapped.load({ table: "runs", path: "/y", rows: 1, bytes: 1 });
   assertEquals(loaded, ["messages:loading messages: 1,234 rows", "runs:loading runs: 1 row"]);

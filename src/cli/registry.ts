@@ -43,6 +43,11 @@ export const Commands: readonly CommandEntry[] = [
     load: async () => (await import("./commands/cache.ts")).cacheCommand,
   },
   {
+    name: "repair",
+    summary: "Set a corrupt run state aside so the next run rebuilds it",
+    load: async () => (await import("./commands/repair.ts")).repairCommand,
+  },
+  {
     name: "report",
     summary: "Tokens and Claude cost per day, session, project, model; HTML",
     load: async () => (await import("./commands/report.ts")).reportCommand,

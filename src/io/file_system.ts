@@ -132,7 +132,8 @@ async function* walkDirectory(root: string, dir: string): AsyncGenerator<SourceF
     try {
       info = await Deno.stat(path);
     } catch (error) {
-      if (entry.isSymlink && error instanceof Deno.errors.NotFound) continue; // a dangling link
+      // A dangling link, or a link loop (ELOOP): there is no transcript behind it.
+      if (entry.isSymlink) continue;
       throw toInputError(error, "file", path);
     }
     if (!info.isFile) continue;

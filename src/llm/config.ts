@@ -6,6 +6,9 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 
+/** The longest delay a timer can wait: beyond 2^31 − 1 ms, `setTimeout` fires at once (every request would time out). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The Stage 4 settings and their defaults.
  *
@@ -30,7 +33,7 @@ export const correctionConfigSchema = z.object({
   /** Minimum gap between request starts in ms (the original design's 0.1 s is 100). */
   minGapMs: z.number().min(0).default(0),
   /** Per-request timeout in ms. */
-  timeoutMs: z.int().min(1).default(30_000),
+  timeoutMs: z.int().min(1).max(MAX_TIMER_MS).default(30_000),
   /** Retries per request for 429s and for 5xx/timeouts/network errors (each counted apart). */
   maxRetries: z.int().min(0).max(20).default(5),
   /** First backoff delay in ms (doubles per attempt, full jitter). */

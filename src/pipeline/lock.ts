@@ -1,60 +1,48 @@
 /**
- * One run at a time per data dir: a lock file created exclusively, removed on dispose.
+ * One run at a time per data dir: an OS lock (`flock`) on `<data-dir>/.lock`. The kernel drops the lock
+ * when the holder dies, however it dies (kill -9, OOM, `timeout`), so a crashed run never blocks the
+ * next one, and no `/proc` lookup (refused under the task's permissions) is needed to tell.
  *
  * @module
  */
 import { InputError } from "../errors.ts";
+import { dataDirLayout, makePrivateDir, PRIVATE_FILE_MODE } from "../state/data_dir.ts";
 
 /**
- * Takes the data dir's run lock.
+ * Takes the data dir's run lock without waiting.
  *
  * @param dataDir The data dir.
- * @returns A handle that releases the lock when disposed.
- * @throws {InputError} When another run holds the lock or the data dir cannot be written.
+ * @returns A handle that releases the lock when disposed (the kernel releases it if the process dies).
+ * @throws {InputError} When another live process holds the lock or the data dir cannot be written.
  */
 export async function acquireLock(dataDir: string): Promise<AsyncDisposable> {
-  const path = `${dataDir}/.lock`;
+  const path = dataDirLayout(dataDir).lock;
+  let file: Deno.FsFile;
   try {
-    await Deno.mkdir(dataDir, { recursive: true });
-    const file = await Deno.open(path, { write: true, createNew: true });
-    await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
-    file.close();
+    await makePrivateDir(dataDir);
+    // Never truncated before the lock is ours: the holder's pid stays readable for the message.
+    file = await Deno.open(path, { read: true, write: true, create: true, mode: PRIVATE_FILE_MODE });
   } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      const pid = Number((await Deno.readTextFile(path).catch(() => "")).trim());
-      if (pid && !isAlive(pid)) {
-        await Deno.remove(path).catch(() => {});
-        return acquireLock(dataDir);
-      }
-      throw new InputError(
-        `Cannot start a run as another ccpipe run (pid ${
-          pid || "unknown"
-        }) is using ${dataDir}; remove ${path} if it is not`,
-      );
-    }
     throw new InputError(`Cannot write to the data dir ${dataDir}: ${(error as Error).message}`, {
       cause: error,
     });
   }
+  if (!(await file.tryLock(true))) {
+    const pid = (await Deno.readTextFile(path).catch(() => "")).trim();
+    file.close();
+    throw new InputError(
+      `Cannot start a run as another ccpipe run (pid ${
+        pid || "unknown"
+      }) is using ${dataDir}; wait for it to finish`,
+    );
+  }
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
   return {
     async [Symbol.asyncDispose]() {
-      await Deno.remove(path).catch(() => {});
+      // The file stays: removing it would let a third process lock a new inode while a second holds the old.
+      await file.unlock().catch(() => {});
+      file.close();
     },
   };
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === Deno.pid) return true;
-  try {
-    Deno.statSync("/proc/self");
-  } catch {
-    // No /proc (macOS, Windows): cannot tell, so treat the lock as held; the message says how to clear it.
-    return true;
-  }
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
 }

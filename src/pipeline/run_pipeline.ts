@@ -1,28 +1,47 @@
 /**
- * The pipeline: Stages 0–4 composed over one streaming pass, staged as a load package and loaded by
- * a sink. Every side effect (file system, clock, progress, sink, Gemini) is passed in.
+ * The pipeline, dlt-style: phases that each take the previous phase's output, so each can be tested
+ * alone and every crash point is visible here:
+ *
+ * 1. discover (Stage 0) the files, take the lock, load the committed state;
+ * 2. extract (Stage 1) → normalise (Stages 2–3) → stage: rows into a load package under `runs/<run_id>/`;
+ * 3. correct (Stage 4) the package's prompts;
+ * 4. load the package into the sink, `runs` row last;
+ * 5. commit the state (watermarks, seen set, turns, pending prompts) atomically, only after the load.
+ *
+ * A kill anywhere before 5 leaves the old state, so the next run rereads the same bytes and the MERGE
+ * absorbs whatever was loaded already. Every side effect (file system, clock, progress, sink, Gemini)
+ * is passed in.
  *
  * @module
  */
 import { InputError } from "../errors.ts";
+import { faultPoint } from "../fault_point.ts";
 import { createRunId } from "../ids.ts";
 import type { CorrectionResult, PromptToCorrect } from "../stages/correct.ts";
 import type { FileSystem } from "../io/file_system.ts";
 import type { Clock, Progress } from "../ports.ts";
 import { silentProgress, systemClock } from "../ports.ts";
-import type { MessageRow, RawRecord, RejectRow, RunRow, TableName } from "../schema/mod.ts";
+import type { MessageRow, RunRow, TableName } from "../schema/mod.ts";
 import type { LoadResult, Sink, StagedTable } from "../sinks/sink.ts";
-import { clean, type CleanEvent, createCleanStats } from "../stages/clean.ts";
 import { discover } from "../stages/discover.ts";
 import { extract } from "../stages/extract.ts";
-import { SessionAccumulator, toMessageRow } from "../stages/identify.ts";
 import { Inventory, type Manifest } from "../stages/inventory.ts";
-import { UsageAccumulator } from "../stages/usage.ts";
-import { loadState, saveState, statePaths } from "../state/state_store.ts";
-import { writeFileAtomic } from "../io/atomic_write.ts";
+import {
+  commitState,
+  emptyState,
+  loadState,
+  type PipelineState,
+  type StateChange,
+} from "../state/state_store.ts";
+import { dataDirLayout, makeDataDirPrivate, makePrivateDir, pruneDataDir } from "../state/data_dir.ts";
+import { PRIVATE_FILE_MODE, writeFileAtomic } from "../io/atomic_write.ts";
 import { NdjsonWriter, readNdjson } from "./staging.ts";
 import { reconcile, type Reconciliation } from "./reconcile.ts";
 import { acquireLock } from "./lock.ts";
+import { createRunCounts, normalise, type PackageRow, type RunCounts } from "./normalise.ts";
+import { type LoadPackage, PackageTables, stagePackage } from "./stage_package.ts";
+import { correctPackage } from "./correct_package.ts";
+import { loadPackage } from "./load_package.ts";
 
 export type { CorrectionResult, PromptToCorrect };
 
@@ -91,26 +110,11 @@ export interface RunSummary {
   loads: LoadResult[];
   tableCounts: Record<TableName, number> | null;
   stage4: Stage4Accounting | null;
+  /** Values the row guard replaced so the warehouse could take the row, per `table.column`. */
+  sanitised: Record<string, number>;
+  /** Things the person should know (a warehouse rebuilt from the transcripts, say). */
+  notices: string[];
   durationMs: number;
-}
-
-async function appendFile(from: string, to: string): Promise<void> {
-  const source = await Deno.open(from, { read: true });
-  const target = await Deno.open(to, { write: true, append: true, create: true });
-  await source.readable.pipeTo(target.writable);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function tally(map: Record<string, number>, key: string): void {
-  map[key] = (map[key] ?? 0) + 1;
 }
 
 /**
@@ -118,19 +122,341 @@ function tally(map: Record<string, number>, key: string): void {
  *
  * @param options Sources, data dir, ports, sink and Stage 4.
  * @returns The run's summary (also written to `runs/<run_id>/summary.json`).
- * @throws {InputError} For missing sources, unreadable files or an unwritable data dir.
+ * @throws {InputError} For missing sources, unreadable files, an unwritable data dir or corrupt state.
  * @throws {SinkError} When the warehouse refuses the load (state is then not advanced).
  */
 export async function runPipeline(options: PipelineOptions): Promise<RunSummary> {
-  const runId = options.runId ?? createRunId(new Date((options.clock ?? systemClock).now()));
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const runId = options.runId ?? createRunId(new Date(started));
+  const layout = dataDirLayout(options.dataDir);
+  const runDir = layout.runDir(runId);
+  const untilStage = options.untilStage ?? 4;
+  const files = await discover(options.sources, { fs: options.fs });
+  if (files.length === 0) {
+    throw new InputError(`No Claude Code transcripts (*.jsonl) found under ${options.sources.join(", ")}`);
+  }
+  await using _lock = await acquireLock(options.dataDir);
+  await makeDataDirPrivate(layout);
+  await makePrivateDir(runDir);
+  await pruneDataDir(layout, { now: started, keep: runId });
+  let state = await loadState(layout.state);
+  const notices: string[] = [];
+  const loading = !options.dryRun && untilStage >= 3 && options.openSink !== null;
+  await using sink = loading && options.openSink ? await options.openSink(runId) : null;
+  await makeDataDirPrivate(layout); // the sink may have created its database with the umask's mode
+  if (sink && await warehouseIsBehind(sink, state)) {
+    notices.push(
+      `The warehouse ${sink.location} does not hold the rows the state says were loaded (deleted, or restored from an older copy): rereading every transcript to rebuild it`,
+    );
+    state = { ...emptyState(), generation: state.generation };
+  }
   try {
-    return await runOnce({ ...options, runId });
+    const summary = await runPhases({ ...options, runId, runDir, untilStage, clock, started }, {
+      files,
+      state,
+      sink,
+      notices,
+      layout,
+    });
+    await makeDataDirPrivate(layout);
+    return summary;
   } catch (error) {
     // A failed or interrupted run leaves nothing to load later (state was not advanced, so the next
     // run reads the same bytes again): drop its staged rows, keep its manifest for the record.
-    await removeStagedFiles(`${options.dataDir}/runs/${runId}`);
+    await removeStagedFiles(runDir);
     throw error;
   }
+}
+
+/** Whether `sink` lacks the last run the state recorded as loaded there (or any run, for older state). */
+async function warehouseIsBehind(sink: Sink, state: PipelineState): Promise<boolean> {
+  if (!sink.holdsRun) return false;
+  const last = state.lastLoad;
+  if (last) {
+    if (last.sink !== sink.name || last.location !== sink.location) return !(await sink.holdsRun(null));
+    return !(await sink.holdsRun(last.runId));
+  }
+  // State from before the commit record (or from `--sink none` runs) says only that files were read.
+  return state.watermarks.size > 0 && !(await sink.holdsRun(null));
+}
+
+interface RunContext extends PipelineOptions {
+  runId: string;
+  runDir: string;
+  untilStage: number;
+  clock: Clock;
+  started: number;
+}
+
+interface RunInputs {
+  files: Awaited<ReturnType<typeof discover>>;
+  state: PipelineState;
+  sink: Sink | null;
+  notices: string[];
+  layout: ReturnType<typeof dataDirLayout>;
+}
+
+async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary> {
+  const { runId, runDir, untilStage, clock, started } = ctx;
+  const { files, state, sink, notices, layout } = inputs;
+  const stage4 = untilStage >= 4 && ctx.stage4?.enabled ? ctx.stage4 : null;
+  const inventory = new Inventory(ctx.sources, files);
+  const counts = createRunCounts(state.watermarks);
+
+  // Extract → normalise → stage. Prompts an earlier run left pending go through Stage 4 again, first.
+  const carried = { rows: 0 };
+  const events = extract(files, {
+    fs: ctx.fs,
+    watermarks: state.watermarks,
+    progress: ctx.progress ?? silentProgress,
+    signal: ctx.signal,
+  });
+  const rows = normalise(events, {
+    runId,
+    untilStage,
+    seen: state.seen,
+    turns: state.turns,
+    watermarks: state.watermarks,
+    promptStatus: stage4 ? "pending" : "skipped_no_llm",
+    timeZone: ctx.timeZone,
+    inventory,
+  }, counts);
+  const waitingPrompts = !stage4 && untilStage >= 3 && !ctx.dryRun;
+  let pkg: LoadPackage = await stagePackage(
+    concat(stage4 ? carriedPrompts(state.pending, runId, carried) : empty(), rows),
+    { runDir, prompts: stage4 ? "stage4" : waitingPrompts ? "waiting" : "none" },
+  );
+  faultPoint("stage");
+  const manifest = inventory.manifest(new Date(clock.now()));
+  const manifestPath = `${runDir}/manifest.json`;
+  await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2));
+
+  // Correct.
+  let stage4Accounting: Stage4Accounting | null = null;
+  let stillPending: StagedTable | null = null;
+  if (stage4) {
+    ({ pkg, pending: stillPending } = await correctPackage(pkg, stage4));
+    stage4Accounting = stage4.accounting();
+    faultPoint("correct");
+  }
+
+  const reconciliation = reconcileRun(counts, carried.rows, untilStage, stage4Accounting);
+  const stoppedByQuota = stage4Accounting?.stopped === "daily_quota";
+  // A rerun over unchanged input reads nothing and sends nothing: it loads nothing either, so running
+  // ccpipe again (from cron, say) adds no row to any table, `runs` included.
+  const nothingNew = counts.lines === 0 && counts.records === 0 && counts.rejects === 0 &&
+    carried.rows === 0 &&
+    (stage4Accounting?.calls ?? 0) === 0;
+  const status: RunSummary["status"] = ctx.dryRun
+    ? "dry_run"
+    : untilStage < 3
+    ? "discovered"
+    : nothingNew
+    ? "nothing_new"
+    : ctx.openSink === null
+    ? "staged"
+    : stoppedByQuota
+    ? "stopped_daily_quota"
+    : "completed";
+
+  const staged: StagedTable[] = PackageTables.map((table) => pkg.tables[table]);
+  const stageRunsRow = async (): Promise<StagedTable> => {
+    await using writer = await NdjsonWriter.create(`${runDir}/runs.ndjson`);
+    await writer.write(
+      runRow({ ctx, status, files: files.length, counts, manifest, reconciliation, stage4Accounting, pkg }),
+    );
+    const runs = await writer.close("runs");
+    staged.push(runs);
+    return runs;
+  };
+
+  // Load.
+  let loads: LoadResult[] = [];
+  let tableCounts: Record<TableName, number> | null = null;
+  // The verdict informs; it does not gate: an incremental run with only rejects still records them.
+  const shouldLoad = sink !== null && !nothingNew;
+  if (sink && shouldLoad) {
+    ({ loads, tableCounts } = await loadPackage(sink, [...staged], { stageRunsRow, signal: ctx.signal }));
+    faultPoint("loaded");
+  }
+
+  // Commit, only after the load.
+  const commit = !ctx.dryRun && untilStage >= 3 && (shouldLoad || ctx.openSink === null);
+  if (commit) {
+    ctx.signal?.throwIfAborted();
+    await commitState(layout.state, state, {
+      watermarks: counts.watermarks,
+      seen: state.seen,
+      turns: state.turns,
+      pending: await nextPending(state, stage4 !== null, stillPending, pkg.waiting, runDir),
+      lastLoad: sink ? { runId, sink: sink.name, location: sink.location } : state.lastLoad,
+    });
+    faultPoint("done");
+  }
+  if (pkg.waiting) await Deno.remove(pkg.waiting.path).catch(() => {});
+  if (ctx.openSink === null && untilStage >= 3 && !ctx.dryRun) await stageRunsRow();
+
+  // Staged files are the output only with `--sink none`; otherwise they were loaded or are not wanted.
+  if (ctx.openSink !== null || ctx.dryRun) {
+    for (const table of staged) await Deno.remove(table.path).catch(() => {});
+  }
+  if (stillPending) await Deno.remove(stillPending.path).catch(() => {});
+
+  const summary: RunSummary = {
+    runId,
+    status,
+    dataDir: ctx.dataDir,
+    runDir,
+    sink: sink ? { name: sink.name, location: sink.location } : null,
+    manifest: { path: manifestPath, verdict: manifest.verdict, reasons: manifest.reasons },
+    files: files.length,
+    bytesRead: counts.bytesRead,
+    reconciliation,
+    kinds: counts.kinds,
+    usageResponses: counts.usageRows,
+    sessionsTouched: counts.sessions,
+    staged,
+    loads,
+    tableCounts,
+    stage4: stage4Accounting,
+    sanitised: pkg.sanitised,
+    notices,
+    durationMs: clock.now() - started,
+  };
+  if (!shouldLoad) summary.sink = null;
+  await writeFileAtomic(`${runDir}/summary.json`, JSON.stringify(summary, null, 2));
+  return summary;
+}
+
+/** The pending list after the run (see {@linkcode StateChange.pending}). */
+async function nextPending(
+  state: PipelineState,
+  corrected: boolean,
+  stillPending: StagedTable | null,
+  waiting: StagedTable | null,
+  runDir: string,
+): Promise<StateChange["pending"]> {
+  if (corrected) {
+    // Every earlier pending prompt went through Stage 4 in this run: what is left replaces the list.
+    if (stillPending === null) return state.pending === null ? null : "keep";
+    return stillPending.rows > 0 ? stillPending.path : null;
+  }
+  if (waiting === null || waiting.rows === 0) return "keep";
+  if (state.pending === null) return waiting.path;
+  // The new list is the old one followed by this run's prompts, as a new file (the old one stays
+  // in force until the commit record names the new one).
+  const next = `${runDir}/pending_next.ndjson`;
+  {
+    await using target = await Deno.open(next, {
+      write: true,
+      create: true,
+      truncate: true,
+      mode: PRIVATE_FILE_MODE,
+    });
+    for (const path of [state.pending, waiting.path]) {
+      const source = await Deno.open(path, { read: true });
+      await source.readable.pipeTo(target.writable, { preventClose: true });
+    }
+  }
+  return next;
+}
+
+function reconcileRun(
+  counts: RunCounts,
+  carried: number,
+  untilStage: number,
+  stage4: Stage4Accounting | null,
+): Reconciliation {
+  return reconcile({
+    lines: {
+      read: counts.lines,
+      records: counts.records,
+      rejects: counts.rejects,
+      blank: counts.blank,
+      glued: counts.glued,
+    },
+    records: {
+      ran: untilStage >= 2,
+      parsed: counts.records,
+      unique: counts.clean.unique,
+      duplicates: counts.clean.duplicates,
+      withoutUuid: Object.values(counts.clean.withoutUuid).reduce((a, b) => a + b, 0),
+      invalid: counts.clean.invalid,
+    },
+    prompts: {
+      total: counts.prompts + carried,
+      carriedOver: carried,
+      sent: stage4?.sent ?? 0,
+      cacheHits: stage4?.cacheHits ?? 0,
+      skipped: stage4 ? stage4.skipped : counts.prompts,
+      dedupedInRun: stage4?.dedupedInRun ?? 0,
+      pending: stage4?.pending ?? 0,
+    },
+  });
+}
+
+function runRow(input: {
+  ctx: RunContext;
+  status: string;
+  files: number;
+  counts: RunCounts;
+  manifest: Manifest;
+  reconciliation: Reconciliation;
+  stage4Accounting: Stage4Accounting | null;
+  pkg: LoadPackage;
+}): RunRow {
+  const { ctx, counts, stage4Accounting } = input;
+  const finishedAt = ctx.clock.now();
+  return {
+    run_id: ctx.runId,
+    started_at: new Date(ctx.started).toISOString(),
+    finished_at: new Date(finishedAt).toISOString(),
+    status: input.status,
+    sources: ctx.sources,
+    files: input.files,
+    bytes_read: counts.bytesRead,
+    lines_read: counts.lines,
+    records_parsed: counts.records,
+    rejects: counts.rejects + counts.clean.invalid,
+    blank_lines: counts.blank,
+    unique_records: counts.clean.unique,
+    duplicate_records: counts.clean.duplicates,
+    usage_rows: counts.usageRows,
+    prompts: counts.prompts,
+    llm_calls: stage4Accounting?.calls ?? 0,
+    llm_cache_hits: stage4Accounting?.cacheHits ?? 0,
+    llm_tokens_in: stage4Accounting?.tokensIn ?? 0,
+    llm_tokens_out: stage4Accounting?.tokensOut ?? 0,
+    llm_cost_usd: stage4Accounting?.costUsd ?? 0,
+    duration_ms: finishedAt - ctx.started,
+    stats: {
+      reconciliation: input.reconciliation,
+      kinds: counts.kinds,
+      recordTypes: input.manifest.totals.recordTypes,
+      sanitised: input.pkg.sanitised,
+      stage4: stage4Accounting?.details ?? null,
+    },
+  };
+}
+
+/** The rows of the pending list, re-staged for this run's Stage 4 pass. */
+async function* carriedPrompts(
+  pending: string | null,
+  runId: string,
+  carried: { rows: number },
+): AsyncGenerator<PackageRow> {
+  if (pending === null) return;
+  for await (const row of readNdjson<MessageRow>(pending)) {
+    carried.rows++;
+    yield { table: "messages", row: { ...row, run_id: runId, correction_status: "pending" } };
+  }
+}
+
+async function* empty(): AsyncGenerator<PackageRow> {}
+
+async function* concat<T>(...sources: AsyncIterable<T>[]): AsyncGenerator<T> {
+  for (const source of sources) yield* source;
 }
 
 async function removeStagedFiles(runDir: string): Promise<void> {
@@ -143,301 +469,4 @@ async function removeStagedFiles(runDir: string): Promise<void> {
   } catch {
     // The run dir was never created.
   }
-}
-
-async function runOnce(options: PipelineOptions & { runId: string }): Promise<RunSummary> {
-  const clock = options.clock ?? systemClock;
-  const progress = options.progress ?? silentProgress;
-  const untilStage = options.untilStage ?? 4;
-  const started = clock.now();
-  const runId = options.runId;
-  const runDir = `${options.dataDir}/runs/${runId}`;
-  const files = await discover(options.sources, { fs: options.fs });
-  if (files.length === 0) {
-    throw new InputError(`No Claude Code transcripts (*.jsonl) found under ${options.sources.join(", ")}`);
-  }
-  await using _lock = await acquireLock(options.dataDir);
-  await Deno.mkdir(runDir, { recursive: true });
-
-  const state = await loadState(options.dataDir);
-  const inventory = new Inventory(options.sources, files);
-  const cleanStats = createCleanStats();
-  const usage = new UsageAccumulator(runId);
-  const sessions = new SessionAccumulator(runId);
-  const kinds: Record<string, number> = {};
-  const stage4 = untilStage >= 4 && options.stage4?.enabled ? options.stage4 : null;
-  const promptStatus = stage4 ? "pending" : "skipped_no_llm";
-
-  const writers = {
-    messages: await NdjsonWriter.create(`${runDir}/messages.ndjson`),
-    usage: await NdjsonWriter.create(`${runDir}/usage.ndjson`),
-    sessions: await NdjsonWriter.create(`${runDir}/sessions.ndjson`),
-    rejects: await NdjsonWriter.create(`${runDir}/rejects.ndjson`),
-  };
-  const prompts = stage4 ? await NdjsonWriter.create(`${runDir}/prompts.ndjson`) : null;
-  // Without Stage 4 the run's prompts wait in the pending list, so a later run with a key corrects them.
-  const waiting = !stage4 && untilStage >= 3 && !options.dryRun
-    ? await NdjsonWriter.create(`${runDir}/prompts_waiting.ndjson`)
-    : null;
-  let lines = 0, blank = 0, bytesRead = 0, records = 0, rejects = 0, glued = 0, promptCount = 0, carried = 0;
-  // Prompts an earlier run left pending (per-day quota, transient failures) go through Stage 4 again.
-  const pendingStore = `${statePaths(options.dataDir).dir}/pending_prompts.ndjson`;
-  if (stage4 && prompts && await exists(pendingStore)) {
-    for await (const row of readNdjson<MessageRow>(pendingStore)) {
-      carried++;
-      const again = { ...row, run_id: runId, correction_status: "pending" };
-      await writers.messages.write(again);
-      await prompts.write({ uuid: row.uuid, text: row.text ?? "" });
-    }
-  }
-  // A line that yields two events (a stub and the record glued after it) is one line: count it once.
-  let lastEvent: { file: string; line: number } | null = null;
-  const sameLineAsLast = (file: string, line: number) => lastEvent?.file === file && lastEvent.line === line;
-  const newWatermarks = new Map(state.watermarks);
-
-  // Stage 1 feeds Stage 2 through a small pump: records go on, rejects and file ends are handled here.
-  async function* rawRecords(): AsyncGenerator<RawRecord> {
-    for await (
-      const event of extract(files, {
-        fs: options.fs,
-        watermarks: state.watermarks,
-        progress,
-        signal: options.signal,
-      })
-    ) {
-      inventory.observe(event);
-      if (event.kind === "record") {
-        records++;
-        if (sameLineAsLast(event.record.file, event.record.line)) glued++;
-        lastEvent = { file: event.record.file, line: event.record.line };
-        yield event.record;
-      } else if (event.kind === "reject") {
-        rejects++;
-        if (sameLineAsLast(event.reject.source_file, event.reject.line_number)) glued++;
-        lastEvent = { file: event.reject.source_file, line: event.reject.line_number };
-        await writers.rejects.write({ ...event.reject, run_id: runId } satisfies RejectRow);
-      } else {
-        lines += event.linesRead;
-        blank += event.blankLines;
-        bytesRead += event.bytesRead;
-        newWatermarks.set(event.watermark.path, event.watermark);
-      }
-    }
-  }
-
-  const writeMessage = async (row: MessageRow) => {
-    await writers.messages.write(row);
-    sessions.observeMessage(row);
-    tally(kinds, row.kind);
-    if (row.kind === "human_prompt") {
-      promptCount++;
-      await prompts?.write({ uuid: row.uuid, text: row.text ?? "" });
-      await waiting?.write(row);
-    }
-  };
-
-  if (untilStage < 2) {
-    // Stages 0–1 still read every byte: the manifest and the rejects come from that pass.
-    for await (const _record of rawRecords()) { /* counted by the pump */ }
-  } else {
-    const cleaned: AsyncIterable<CleanEvent> = clean(rawRecords(), {
-      seen: state.seen,
-      usage,
-      stats: cleanStats,
-      timeZone: options.timeZone,
-    });
-    for await (const event of cleaned) {
-      if (event.kind === "reject") {
-        await writers.rejects.write({ ...event.reject, run_id: runId } satisfies RejectRow);
-      } else if (event.kind === "session_meta") {
-        sessions.observeMeta(event.meta);
-      } else if (untilStage >= 3) {
-        await writeMessage(
-          toMessageRow(event.record, { runId, turns: state.turns, promptStatus, timeZone: options.timeZone }),
-        );
-      }
-    }
-  }
-  if (untilStage >= 2) { for (const row of usage.rows()) await writers.usage.write(row); }
-  if (untilStage >= 3) { for (const row of sessions.rows()) await writers.sessions.write(row); }
-
-  const manifest = inventory.manifest(new Date(clock.now()));
-  const manifestPath = `${runDir}/manifest.json`;
-  await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2));
-
-  let messagesStaged = await writers.messages.close("messages");
-  const staged: StagedTable[] = [];
-  let stage4Accounting: Stage4Accounting | null = null;
-  let pendingAfter: StagedTable | null = null;
-
-  if (stage4 && prompts) {
-    const promptsStaged = await prompts.close("messages");
-    if (promptsStaged.rows > 0) {
-      const results = stage4.correct(readNdjson<PromptToCorrect>(promptsStaged.path))[Symbol.asyncIterator]();
-      const corrected = await NdjsonWriter.create(`${runDir}/messages.corrected.ndjson`);
-      const stillPending = await NdjsonWriter.create(`${runDir}/pending_prompts.ndjson`);
-      // Merge-join by order: Stage 4 yields one result per prompt, in prompt order.
-      for await (const row of readNdjson<MessageRow>(messagesStaged.path)) {
-        if (row.kind === "human_prompt") {
-          const next = await results.next();
-          if (next.done || next.value.uuid !== row.uuid) {
-            throw new Error(`Stage 4 returned results out of order at prompt ${row.uuid}`);
-          }
-          row.corrected_text = next.value.corrected_text;
-          row.correction_status = next.value.correction_status;
-          row.correction_model = next.value.correction_model;
-          if (row.correction_status === "pending" || row.correction_status.startsWith("failed_")) {
-            await stillPending.write(row);
-          }
-        }
-        await corrected.write(row);
-      }
-      // Let Stage 4 finish (its accounting is completed when its generator ends).
-      const end = await results.next();
-      if (!end.done) throw new Error("Stage 4 returned more results than prompts");
-      pendingAfter = await stillPending.close("messages");
-      const staged2 = await corrected.close("messages");
-      await Deno.rename(staged2.path, messagesStaged.path);
-      messagesStaged = { ...staged2, path: messagesStaged.path };
-    }
-    stage4Accounting = stage4.accounting();
-    await Deno.remove(promptsStaged.path).catch(() => {});
-  }
-  staged.push(messagesStaged);
-  staged.push(await writers.usage.close("usage"));
-  staged.push(await writers.sessions.close("sessions"));
-  staged.push(await writers.rejects.close("rejects"));
-
-  const reconciliation = reconcile({
-    lines: { read: lines, records, rejects, blank, glued },
-    records: {
-      ran: untilStage >= 2,
-      parsed: records,
-      unique: cleanStats.unique,
-      duplicates: cleanStats.duplicates,
-      withoutUuid: Object.values(cleanStats.withoutUuid).reduce((a, b) => a + b, 0),
-      invalid: cleanStats.invalid,
-    },
-    prompts: {
-      total: promptCount + carried,
-      carriedOver: carried,
-      sent: stage4Accounting?.sent ?? 0,
-      cacheHits: stage4Accounting?.cacheHits ?? 0,
-      skipped: stage4Accounting ? stage4Accounting.skipped : promptCount,
-      dedupedInRun: stage4Accounting?.dedupedInRun ?? 0,
-      pending: stage4Accounting?.pending ?? 0,
-    },
-  });
-
-  const stoppedByQuota = stage4Accounting?.stopped === "daily_quota";
-  // A rerun over unchanged input reads nothing and sends nothing: it loads nothing either, so running
-  // ccpipe again (from cron, say) adds no row to any table, `runs` included.
-  const nothingNew = lines === 0 && records === 0 && rejects === 0 && carried === 0 &&
-    (stage4Accounting?.calls ?? 0) === 0;
-  const status: RunSummary["status"] = options.dryRun
-    ? "dry_run"
-    : untilStage < 3
-    ? "discovered"
-    : nothingNew
-    ? "nothing_new"
-    : options.openSink === null
-    ? "staged"
-    : stoppedByQuota
-    ? "stopped_daily_quota"
-    : "completed";
-
-  const runRow = (finishedAt: number): RunRow => ({
-    run_id: runId,
-    started_at: new Date(started).toISOString(),
-    finished_at: new Date(finishedAt).toISOString(),
-    status,
-    sources: options.sources,
-    files: files.length,
-    bytes_read: bytesRead,
-    lines_read: lines,
-    records_parsed: records,
-    rejects: rejects + cleanStats.invalid,
-    blank_lines: blank,
-    unique_records: cleanStats.unique,
-    duplicate_records: cleanStats.duplicates,
-    usage_rows: usage.size,
-    prompts: promptCount,
-    llm_calls: stage4Accounting?.calls ?? 0,
-    llm_cache_hits: stage4Accounting?.cacheHits ?? 0,
-    llm_tokens_in: stage4Accounting?.tokensIn ?? 0,
-    llm_tokens_out: stage4Accounting?.tokensOut ?? 0,
-    llm_cost_usd: stage4Accounting?.costUsd ?? 0,
-    duration_ms: finishedAt - started,
-    stats: {
-      reconciliation,
-      kinds,
-      recordTypes: manifest.totals.recordTypes,
-      stage4: stage4Accounting?.details ?? null,
-    },
-  });
-
-  const stageRunsRow = async (): Promise<StagedTable> => {
-    const writer = await NdjsonWriter.create(`${runDir}/runs.ndjson`);
-    await writer.write(runRow(clock.now()));
-    const runs = await writer.close("runs");
-    staged.push(runs);
-    return runs;
-  };
-
-  const loads: LoadResult[] = [];
-  let tableCounts: Record<TableName, number> | null = null;
-  let sinkInfo: RunSummary["sink"] = null;
-  // The verdict informs; it does not gate: an incremental run with only rejects still records them.
-  const shouldLoad = !options.dryRun && untilStage >= 3 && options.openSink !== null && !nothingNew;
-  if (shouldLoad && options.openSink) {
-    await using sink = await options.openSink(runId);
-    sinkInfo = { name: sink.name, location: sink.location };
-    await sink.prepare();
-    for (const table of staged) loads.push(await sink.load(table));
-    // The runs row goes last: its presence marks the run complete.
-    loads.push(await sink.load(await stageRunsRow()));
-    tableCounts = await sink.counts();
-  }
-  const commit = !options.dryRun && (shouldLoad || (options.openSink === null && untilStage >= 3));
-  if (commit) {
-    state.watermarks = newWatermarks;
-    await saveState(options.dataDir, state);
-    if (stage4 && pendingAfter) {
-      if (pendingAfter.rows > 0) await Deno.rename(pendingAfter.path, pendingStore);
-      else await Deno.remove(pendingStore).catch(() => {});
-    }
-  }
-  if (waiting) {
-    const waited = await waiting.close("messages");
-    if (commit && waited.rows > 0) await appendFile(waited.path, pendingStore);
-    await Deno.remove(waited.path).catch(() => {});
-  }
-  if (options.openSink === null && untilStage >= 3 && !options.dryRun) await stageRunsRow();
-
-  // Staged files are the output only with `--sink none`; otherwise they were loaded or are not wanted.
-  if (options.openSink !== null || options.dryRun) {
-    for (const table of staged) await Deno.remove(table.path).catch(() => {});
-  }
-
-  const summary: RunSummary = {
-    runId,
-    status,
-    dataDir: options.dataDir,
-    runDir,
-    sink: sinkInfo,
-    manifest: { path: manifestPath, verdict: manifest.verdict, reasons: manifest.reasons },
-    files: files.length,
-    bytesRead,
-    reconciliation,
-    kinds,
-    usageResponses: usage.size,
-    sessionsTouched: sessions.size,
-    staged,
-    loads,
-    tableCounts,
-    stage4: stage4Accounting,
-    durationMs: clock.now() - started,
-  };
-  await writeFileAtomic(`${runDir}/summary.json`, JSON.stringify(summary, null, 2));
-  return summary;
 }

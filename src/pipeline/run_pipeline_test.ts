@@ -161,13 +161,22 @@ Deno.test("runPipeline() after a failed load reruns to the same rows as an unint
     fs,
     openSink: () => openDuckDbSink(`${cleanDir}/ccpipe.duckdb`),
   });
-  const a = await counts(`${failingDir}/ccpipe.duckdb`);
-  const b = await counts(`${cleanDir}/ccpipe.duckdb`);
-  assertEquals({ ...a, runs: 0 }, { ...b, runs: 0 });
+  // Written by hand from baseTree(): the failed run's messages were merged again, not added twice.
+  const expected = { messages: 5, usage: 1, sessions: 2, rejects: 1, runs: 1 };
+  assertEquals(await counts(`${failingDir}/ccpipe.duckdb`), expected);
+  assertEquals(await counts(`${cleanDir}/ccpipe.duckdb`), expected);
+  const q = "SELECT uuid, session_id, kind, turn FROM messages ORDER BY uuid";
+  const rows = [
+    { uuid: "a1", session_id: "s1", kind: "assistant_text", turn: "1" },
+    { uuid: "a2", session_id: "s1", kind: "assistant_text", turn: "1" },
+    { uuid: "p1", session_id: "s1", kind: "human_prompt", turn: "1" },
+    { uuid: "p2", session_id: "s1", kind: "human_prompt", turn: "2" },
+    { uuid: "p3", session_id: "s2", kind: "human_prompt", turn: "1" },
+  ];
   await using dbA = await DuckDbSink.open({ path: `${failingDir}/ccpipe.duckdb` });
   await using dbB = await DuckDbSink.open({ path: `${cleanDir}/ccpipe.duckdb` });
-  const q = "SELECT uuid, session_id, kind, turn FROM messages ORDER BY uuid";
-  assertEquals(await dbA.query(q), await dbB.query(q));
+  assertEquals(await dbA.query(q), rows);
+  assertEquals(await dbB.query(q), rows);
 });
 
 Deno.test("runPipeline() with no sink stages NDJSON files and still advances state", async () => {
@@ -219,7 +228,47 @@ Deno.test("runPipeline() gives the same ids whether files arrive in one run or o
   await Deno.mkdir(split.join("projects/-home-a-proj"), { recursive: true });
   await Deno.writeTextFile(split.join(second), files[second as keyof typeof files]);
   await runPipeline(options);
-  assertEquals(await ids(apart), await ids(together));
+  // Pinned by hand: message_key is the uuid's 64-bit fingerprint, project_id a hash of the cwd; a
+  // change to either would re-key every row users already have.
+  const expected = [
+    {
+      uuid: "a1",
+      message_key: "1c24b8a77efa5ffd",
+      session_id: "s1",
+      project_id: "0076b6e95a06",
+      parent_uuid: null,
+    },
+    {
+      uuid: "a2",
+      message_key: "1d24ba3a92717a27",
+      session_id: "s1",
+      project_id: "0076b6e95a06",
+      parent_uuid: null,
+    },
+    {
+      uuid: "p1",
+      message_key: "a04ed67ae466a5a9",
+      session_id: "s1",
+      project_id: "0076b6e95a06",
+      parent_uuid: null,
+    },
+    {
+      uuid: "p2",
+      message_key: "9f4ed4e7d0f0114b",
+      session_id: "s1",
+      project_id: "0076b6e95a06",
+      parent_uuid: null,
+    },
+    {
+      uuid: "p3",
+      message_key: "9e4ed3542cc3c3ba",
+      session_id: "s2",
+      project_id: "0076b6e95a06",
+      parent_uuid: null,
+    },
+  ];
+  assertEquals(await ids(together), expected);
+  assertEquals(await ids(apart), expected);
 });
 
 Deno.test("runPipeline() stopped after Stage 0 or 1 still reads every line for the manifest and loads nothing", async () => {

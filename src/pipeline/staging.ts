@@ -7,6 +7,7 @@
 import type { TableName } from "../schema/mod.ts";
 import type { StagedTable } from "../sinks/sink.ts";
 import { splitLines } from "../io/line_splitter.ts";
+import { PRIVATE_FILE_MODE } from "../io/atomic_write.ts";
 
 const FLUSH_BYTES = 1 << 20;
 
@@ -29,7 +30,12 @@ export class NdjsonWriter implements AsyncDisposable {
 
   /** Creates (truncating) the file at `path`. */
   static async create(path: string): Promise<NdjsonWriter> {
-    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    const file = await Deno.open(path, {
+      write: true,
+      create: true,
+      truncate: true,
+      mode: PRIVATE_FILE_MODE,
+    });
     return new NdjsonWriter(path, file);
   }
 

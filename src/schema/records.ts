@@ -50,6 +50,8 @@ export type ExtractEvent =
   | { kind: "reject"; reject: Omit<RejectRow, "run_id"> }
   | { kind: "file_done"; watermark: Watermark; bytesRead: number; linesRead: number; blankLines: number };
 
+const tokenCount = z.int().min(0).nullish();
+
 /** Lenient envelope of a uuid-bearing record: the fields Stages 2–3 read; unknown keys pass through. */
 export const envelopeSchema = z.looseObject({
   type: z.string(),
@@ -73,17 +75,18 @@ export const envelopeSchema = z.looseObject({
     model: z.string().nullish(),
     content: z.unknown().optional(),
     usage: z.looseObject({
-      input_tokens: z.number().nullish(),
-      output_tokens: z.number().nullish(),
-      cache_creation_input_tokens: z.number().nullish(),
-      cache_read_input_tokens: z.number().nullish(),
+      // Counts a warehouse integer can hold; anything else (1e300, -1, 0.5) makes the record a reject.
+      input_tokens: tokenCount,
+      output_tokens: tokenCount,
+      cache_creation_input_tokens: tokenCount,
+      cache_read_input_tokens: tokenCount,
       cache_creation: z.looseObject({
-        ephemeral_5m_input_tokens: z.number().nullish(),
-        ephemeral_1h_input_tokens: z.number().nullish(),
+        ephemeral_5m_input_tokens: tokenCount,
+        ephemeral_1h_input_tokens: tokenCount,
       }).nullish(),
       server_tool_use: z.looseObject({
-        web_search_requests: z.number().nullish(),
-        web_fetch_requests: z.number().nullish(),
+        web_search_requests: tokenCount,
+        web_fetch_requests: tokenCount,
       }).nullish(),
       service_tier: z.string().nullish(),
       speed: z.string().nullish(),

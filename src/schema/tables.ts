@@ -135,7 +135,9 @@ export type SessionRow = z.infer<typeof sessionRowSchema>;
 
 /** Every line that could not be parsed, with where to find it. */
 export const rejectRowSchema = z.object({
-  reject_key: z.string().meta({ description: "source_file:byte_offset" }),
+  reject_key: z.string().meta({
+    description: "fingerprint of the line:byte_offset (a moved transcript keeps its keys)",
+  }),
   source_file: z.string(),
   line_number: z.int(),
   byte_offset: z.int(),

@@ -86,6 +86,7 @@ export class DuckDbSink implements Sink {
 
   /** Opens (creating if needed) the database file. @throws {SinkError} When it cannot be opened. */
   static async open(options: DuckDbSinkOptions): Promise<DuckDbSink> {
+    await removeUnfinishedFile(options.path);
     try {
       // A CLI sharing the machine: bound DuckDB's memory (it spills to <db>.tmp beyond it; a load with a
       // huge row raises the bound for itself) and threads, and let loads drop insertion order, which keeps
@@ -213,6 +214,14 @@ export class DuckDbSink implements Sink {
     };
   }
 
+  /** Whether the `runs` table exists and holds `runId` (any run when null). */
+  async holdsRun(runId: string | null): Promise<boolean> {
+    const tables = await this.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'runs'");
+    if (tables.length === 0) return false;
+    const where = runId === null ? "" : ` WHERE run_id = ${literal(runId)}`;
+    return (await this.query(`SELECT 1 FROM runs${where} LIMIT 1`)).length > 0;
+  }
+
   /** Row count of every table. */
   async counts(): Promise<Record<TableName, number>> {
     const out = {} as Record<TableName, number>;
@@ -260,6 +269,22 @@ export class DuckDbSink implements Sink {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await Promise.resolve(this.close());
+  }
+}
+
+/** DuckDB writes three 4 KiB header blocks before any data: a shorter file holds no row. */
+const DUCKDB_HEADER_BYTES = 3 * 4096;
+
+/**
+ * Removes a database file that DuckDB began to create but never finished (a full disk, a kill): it holds
+ * no data, and DuckDB would refuse to open it on every later run.
+ */
+async function removeUnfinishedFile(path: string): Promise<void> {
+  if (path === ":memory:") return;
+  const info = await Deno.stat(path).catch(() => null);
+  if (info?.isFile && info.size < DUCKDB_HEADER_BYTES) {
+    await Deno.remove(path);
+    await Deno.remove(`${path}.wal`).catch(() => {});
   }
 }
 

@@ -51,4 +51,10 @@ export interface Sink extends AsyncDisposable {
   load(staged: StagedTable): Promise<LoadResult>;
   /** Current row count of every table. */
   counts(): Promise<Record<TableName, number>>;
+  /**
+   * Whether the warehouse holds the `runs` row of `runId` (of any run when null): the pipeline's check
+   * that the warehouse is not behind its state (a deleted or restored database). Optional: a sink
+   * without it is trusted.
+   */
+  holdsRun?(runId: string | null): Promise<boolean>;
 }

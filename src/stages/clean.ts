@@ -11,6 +11,8 @@ import { type Classified, classify } from "./classify.ts";
 import { normalizeText } from "./normalize_text.ts";
 import type { UsageAccumulator } from "./usage.ts";
 import { eventDateOf, isoTimestamp, projectIdOf, sessionIdOf } from "./_identity.ts";
+import { jsonPrefix } from "../io/safe_json.ts";
+import { fingerprintHex } from "../ids.ts";
 
 /** A unique, classified conversation record. */
 export interface CleanRecord {
@@ -80,14 +82,16 @@ function metaOf(raw: RawRecord): SessionMeta | null {
 }
 
 function schemaReject(raw: RawRecord, message: string): Omit<RejectRow, "run_id"> {
-  const text = JSON.stringify(raw.value);
+  // Only the start is serialised, without recursion: the record may be nested 10,000 deep.
+  const prefix = jsonPrefix(raw.value, 200);
   return {
-    reject_key: `${raw.file}:${raw.offset}`,
+    // By content and offset, not path: a moved or copied transcript does not add its rejects again.
+    reject_key: `${fingerprintHex(`${raw.bytes}:${prefix}`)}:${raw.offset}`,
     source_file: raw.file,
     line_number: raw.line,
     byte_offset: raw.offset,
     error: `Record does not match the transcript envelope: ${message}`,
-    prefix: text.slice(0, 200),
+    prefix,
     line_bytes: raw.bytes,
   };
 }
@@ -105,7 +109,8 @@ export async function* clean(
 ): AsyncGenerator<CleanEvent> {
   const { seen, usage, stats } = options;
   for await (const raw of source) {
-    if (typeof raw.value.uuid !== "string" || raw.value.uuid === "") {
+    // A record with a uuid of the wrong type (a number, "") is invalid, not a record without uuid.
+    if (raw.value.uuid === undefined || raw.value.uuid === null) {
       stats.withoutUuid[raw.type] = (stats.withoutUuid[raw.type] ?? 0) + 1;
       const meta = metaOf(raw);
       if (meta) yield { kind: "session_meta", meta };

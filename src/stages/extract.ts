@@ -10,6 +10,8 @@ import type { Progress } from "../ports.ts";
 import type { ExtractEvent, RawRecord, SourceFile, Watermark } from "../schema/records.ts";
 import type { RejectRow } from "../schema/tables.ts";
 import { HEAD_HASH_BYTES, headHash } from "../state/watermarks.ts";
+import { cutCodePoints, cutUtf8 } from "../io/safe_json.ts";
+import { fingerprintHex } from "../ids.ts";
 
 /** Options for {@linkcode extract}. */
 export interface ExtractOptions {
@@ -90,14 +92,25 @@ export async function* extract(
   }
   for await (const file of files) {
     signal?.throwIfAborted();
-    const start = await resumePoint(fs, file, watermarks?.get(file.path));
+    // A file deleted since discover() (Claude Code's cleanup, a moved session) is skipped, not fatal.
+    let vanished = false;
+    const start: ResumePoint = await resumePoint(fs, file, watermarks?.get(file.path)).catch((error) => {
+      if (!isVanished(error)) throw error;
+      vanished = true;
+      return { offset: 0, lines: 0 };
+    });
     progress?.fileStarted(file.path, Math.max(0, file.size - start.offset));
 
     let consumedTo = start.offset; // just after the last complete line
     let seenTo = start.offset; // just after the last byte read, pending fragment included
     let linesRead = 0;
     let blankLines = 0;
-    const chunks = tap(fs.read(file.path, { offset: start.offset, signal }), (n) => {
+    const read = vanished
+      ? (async function* () {})()
+      : untilVanished(fs.read(file.path, { offset: start.offset, signal }), () => {
+        vanished = true;
+      });
+    const chunks = tap(read, (n) => {
       seenTo += n;
       progress?.bytesRead(file.path, n);
     });
@@ -151,6 +164,10 @@ export async function* extract(
         ),
       };
     }
+    if (vanished) {
+      progress?.fileDone(file.path);
+      continue;
+    }
     const watermark: Watermark = {
       path: file.path,
       size: Math.max(file.size, seenTo),
@@ -197,6 +214,28 @@ async function* tap(
   for await (const chunk of source) {
     onChunk(chunk.length);
     yield chunk;
+  }
+}
+
+/** Whether `error` says a file does not exist (any more). */
+function isVanished(error: unknown): boolean {
+  return (error as { cause?: { name?: string } } | null)?.cause?.name === "NotFound";
+}
+
+/** The chunks of `source`, ending quietly (and calling `onVanished`) when its file turns out to be gone. */
+async function* untilVanished(
+  source: AsyncIterable<Uint8Array>,
+  onVanished: () => void,
+): AsyncGenerator<Uint8Array> {
+  let first = true;
+  try {
+    for await (const chunk of source) {
+      first = false;
+      yield chunk;
+    }
+  } catch (error) {
+    if (!first || !isVanished(error)) throw error;
+    onVanished();
   }
 }
 
@@ -255,12 +294,13 @@ function toReject(
   decoder: TextDecoder,
 ): ExtractReject {
   return {
-    reject_key: `${file}:${offset}`,
+    // By content and offset, not path: a moved or copied transcript does not add its rejects again.
+    reject_key: `${fingerprintHex(decoder.decode(bytes))}:${offset}`,
     source_file: file,
     line_number: line,
     byte_offset: offset,
     error: truncate(error),
-    prefix: decoder.decode(bytes.subarray(0, PREFIX_BYTES)),
+    prefix: decoder.decode(cutUtf8(bytes, PREFIX_BYTES)),
     line_bytes: bytes.length,
   };
 }
@@ -288,11 +328,13 @@ function describe(value: unknown): string {
 /** JSON.parse's message, cut short: V8 quotes a snippet of the input, never let it grow. */
 function shortMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return truncate(message);
+  // V8 quotes the offending UTF-16 unit: half an emoji is a lone surrogate, which no warehouse takes.
+  return truncate(message).toWellFormed();
 }
 
 function truncate(message: string): string {
-  return message.length <= MAX_ERROR_LENGTH ? message : `${message.slice(0, MAX_ERROR_LENGTH - 1)}…`;
+  // By code point: half an emoji would be a lone surrogate, which no warehouse takes.
+  return message.length <= MAX_ERROR_LENGTH ? message : `${cutCodePoints(message, MAX_ERROR_LENGTH - 1)}…`;
 }
 
 /** Empty or only whitespace; checks byte by byte only when the first byte is whitespace (rare). */

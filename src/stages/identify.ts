@@ -9,6 +9,7 @@ import { fingerprintHex } from "../ids.ts";
 import type { MessageRow, SessionRow } from "../schema/mod.ts";
 import type { CleanRecord, SessionMeta } from "./clean.ts";
 import { eventDateOf, projectIdOf, sessionIdOf } from "./_identity.ts";
+import { sanitiseJson } from "../io/safe_json.ts";
 
 /** Text longer than this (tool output, pasted logs) is cut in `messages.text`; prompts never are. */
 export const MAX_STORED_TEXT_CHARS = 64 * 1024;
@@ -56,8 +57,11 @@ function extraOf(record: CleanRecord): unknown {
   }
   if (record.classified.blockTypes.length > 0) extra.blockTypes = record.classified.blockTypes;
   if (Object.keys(extra).length === 0) return null;
-  const json = JSON.stringify(extra);
-  return json.length <= MAX_STORED_TEXT_CHARS ? extra : { truncated: true, keys: Object.keys(extra) };
+  // Unknown fields are the input's to shape: cap their depth before anything recursive walks them.
+  const safe = sanitiseJson(extra);
+  if (safe.notes.length > 0) (safe.value as Record<string, unknown>).ccpipe_sanitised = safe.notes;
+  const json = JSON.stringify(safe.value);
+  return json.length <= MAX_STORED_TEXT_CHARS ? safe.value : { truncated: true, keys: Object.keys(extra) };
 }
 
 function storedText(record: CleanRecord): string | null {

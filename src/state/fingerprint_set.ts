@@ -68,6 +68,13 @@ export class FingerprintSet {
     set.#slots = new Uint32Array(bytes.slice().buffer);
     let size = 0;
     for (let i = 0; i < set.#slots.length; i += 2) if (set.#slots[i] !== EMPTY) size++;
+    // A table this class wrote is at most half full; a fuller one (random bytes) would make every
+    // probe for a missing value loop for ever.
+    if (size * 2 > slotsCount) {
+      throw new RangeError(
+        `Cannot restore fingerprint set as its table must be at most half full: current load is ${size} of ${slotsCount} slots`,
+      );
+    }
     set.#size = size;
     return set;
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dataDirLayout } from "../../state/data_dir.ts";
 import { setupServer } from "msw/node";
 import { createGeminiMock } from "../../../mocks/gemini.ts";
 import { parseCorrectionConfig } from "../../llm/config.ts";
@@ -60,11 +61,12 @@ async function demo(flags: ParsedFlags, ctx: CommandContext): Promise<number> {
   const server = setupServer(...gemini.handlers);
   server.listen({ onUnhandledRequest: "error" });
   try {
-    const dbPath = `${dataDir}/ccpipe.duckdb`;
+    const layout = dataDirLayout(dataDir);
+    const dbPath = layout.database;
     const config = parseCorrectionConfig({});
     const stage4 = createStage4Runner({
       client: createGeminiClient({ apiKey: "simulated", model: config.model, timeoutMs: config.timeoutMs }),
-      cache: createDiskCache(`${dataDir}/cache/gemini`, { clock: ctx.clock }),
+      cache: createDiskCache(layout.geminiCache, { clock: ctx.clock }),
       config,
       clock: ctx.clock,
       signal: ctx.signal,

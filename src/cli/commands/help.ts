@@ -14,9 +14,9 @@ export const VERSION: string = denoConfig.version;
 /** Every exit code ccpipe uses, and what it means. */
 export const ExitCodes: readonly [number, string][] = [
   [0, "ok"],
-  [1, "failure, or a no-go verdict from discover, or a failed doctor check"],
+  [1, "failure, a no-go verdict from discover, a failed doctor check, or every Gemini call failed"],
   [2, "usage or configuration error"],
-  [3, "unreadable input or unwritable data dir"],
+  [3, "unreadable input, unwritable data dir, full disk or corrupt state"],
   [4, "warehouse (DuckDB or BigQuery) error"],
   [75, "stopped on a per-day quota: rerun later to resume"],
   [130, "interrupted"],

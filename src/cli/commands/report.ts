@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import { UsageError } from "../../errors.ts";
+import { dataDirLayout } from "../../state/data_dir.ts";
 import { buildReport, type ReportKind, ReportKinds } from "../../report/build_report.ts";
 import { openDuckDbWarehouse, readUsage, type Warehouse } from "../../report/warehouse.ts";
 import type { UsageWindow } from "../../report/usage_query.ts";
@@ -104,7 +105,7 @@ export function eventDateWindow(since?: string, until?: string): UsageWindow {
 export async function openReportWarehouse(flags: ParsedFlags, ctx: CommandContext): Promise<Warehouse> {
   const sink = (flags.sink as string | undefined) ?? "duckdb";
   const dataDir = resolveDataDir(flags, ctx);
-  if (sink === "duckdb") return await openDuckDbWarehouse(`${dataDir}/ccpipe.duckdb`);
+  if (sink === "duckdb") return await openDuckDbWarehouse(dataDirLayout(dataDir).database);
   if (sink !== "bigquery") {
     throw new UsageError(`--sink must be duckdb or bigquery for reports: got '${sink}'`);
   }

@@ -17,10 +17,10 @@ import { llmFlags, stage4From } from "../llm_args.ts";
 import { bigQueryConfigFrom, bigQueryFlags } from "../bigquery_args.ts";
 import type { ConfigFile } from "../config_file.ts";
 import type { BigQueryConfig } from "../../sinks/bigquery_config.ts";
-import { statePaths } from "../../state/state_store.ts";
 import { jsonLine } from "../json_output.ts";
 import { count } from "../../format.ts";
 import { type LastRun, readLastRun, recordRun } from "../last_run.ts";
+import { dataDirLayout } from "../../state/data_dir.ts";
 import {
   dataDirFlags,
   ensureWritableDir,
@@ -94,7 +94,7 @@ export function sinkChoice(
       return createBigQuerySink({
         config,
         runId,
-        stateDir: statePaths(dataDir).dir,
+        stateDir: dataDirLayout(dataDir).state,
         clock: ctx.clock,
         signal: ctx.signal,
         log: flags.json ? undefined : (line) => ctx.output.err(line),
@@ -102,7 +102,8 @@ export function sinkChoice(
     };
     return { name, open, bigquery: config };
   }
-  const open = async () => (await import("../../sinks/duckdb.ts")).openDuckDbSink(`${dataDir}/ccpipe.duckdb`);
+  const open = async () =>
+    (await import("../../sinks/duckdb.ts")).openDuckDbSink(dataDirLayout(dataDir).database);
   return { name: "duckdb", open, bigquery: null };
 }
 
@@ -140,9 +141,28 @@ export function printSummary(
     }}
 }
 
-/** Exit code of a finished run: 0, or 75 when Stage 4 stopped on a per-day quota. */
+/**
+ * Exit code of a finished run: 75 when Stage 4 stopped on a per-day quota, 1 when it made calls and every
+ * one of its answers failed (a wrong endpoint, a refused key: the tables loaded, but nothing was
+ * corrected and an unattended run must not look fine), else 0.
+ */
 export function exitCodeOf(summary: RunSummary): number {
-  return summary.status === "stopped_daily_quota" ? 75 : 0;
+  if (summary.status === "stopped_daily_quota") return 75;
+  return stage4Failures(summary) === null ? 0 : 1;
+}
+
+/** The failed outcomes of a run whose Stage 4 calls all failed, e.g. `12 failed_http_5xx`; else null. */
+export function stage4Failures(summary: RunSummary): string | null {
+  const stage4 = summary.stage4;
+  const statuses = (stage4?.details.statuses ?? {}) as Record<string, number>;
+  const failed = Object.entries(statuses).filter(([status, count]) =>
+    status.startsWith("failed_") && count > 0
+  );
+  const answered = Object.entries(statuses).some(([status, count]) =>
+    count > 0 && (status === "corrected" || status === "unchanged" || status.startsWith("rejected_"))
+  );
+  if (!stage4 || stage4.calls === 0 || failed.length === 0 || answered) return null;
+  return failed.map(([status, count]) => `${count} ${status}`).join(", ");
 }
 
 /** `ccpipe run`. */
@@ -201,6 +221,13 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
       }
     } else {
       printSummary(summary, flags, ctx, previous);
+    }
+    for (const notice of summary.notices) ctx.output.err(`ccpipe: ${notice}`);
+    const failures = stage4Failures(summary);
+    if (failures) {
+      ctx.output.err(
+        `ccpipe: every Gemini call failed (${failures}); the tables loaded and those prompts stay pending for the next run: check the key and endpoint with 'ccpipe doctor'`,
+      );
     }
     const prompts = summary.reconciliation.prompts.total;
     if (

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { dataDirLayout } from "../../state/data_dir.ts";
 import { ConfigError, UsageError } from "../../errors.ts";
 import { type FlagSpecs, unknownChoice } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
@@ -190,7 +191,7 @@ Scheduled runs do not see your shell's environment: for Stage 4, put GEMINI_API_
       argv,
       home: home(ctx),
       path: ctx.env("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
-      log: `${dataDir}/schedule.log`,
+      log: dataDirLayout(dataDir).scheduleLog,
     });
     if (action === "install") return await install(plan, flags.print === true, ctx);
     if (action === "remove") return await remove(plan, flags.print === true, ctx);

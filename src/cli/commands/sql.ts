@@ -6,6 +6,7 @@
  */
 import { InputError, UsageError } from "../../errors.ts";
 import { DuckDbSink } from "../../sinks/duckdb.ts";
+import { dataDirLayout } from "../../state/data_dir.ts";
 import { type FlagSpecs, inGroup } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
 import { csvLine } from "../csv.ts";
@@ -36,7 +37,7 @@ export const sqlCommand: Command = defineCommand({
     const sql = positionals[0]?.trim();
     if (!sql) throw new UsageError(`sql needs a query, e.g. ccpipe sql "SELECT * FROM daily_usage"`);
     if (flags.json && flags.csv) throw new UsageError("Choose one of --json and --csv");
-    const path = `${resolveDataDir(flags, ctx)}/ccpipe.duckdb`;
+    const path = dataDirLayout(resolveDataDir(flags, ctx)).database;
     try {
       await Deno.stat(path);
     } catch {

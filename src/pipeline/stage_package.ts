@@ -1,0 +1,92 @@
+/**
+ * The stage phase: table rows into a load package under `runs/<run_id>/` (one NDJSON file per table),
+ * each row checked by the row guard on the way, plus the run's prompts for Stage 4 or for the pending list.
+ *
+ * @module
+ */
+import type { MessageRow } from "../schema/mod.ts";
+import type { StagedTable } from "../sinks/sink.ts";
+import type { PackageRow } from "./normalise.ts";
+import { guardRow } from "./row_guard.ts";
+import { NdjsonWriter } from "./staging.ts";
+
+/** The tables staged by {@linkcode stagePackage}, in load order (`runs` is staged last, apart). */
+export const PackageTables = ["messages", "usage", "sessions", "rejects"] as const;
+
+/** A staged load package. */
+export interface LoadPackage {
+  runDir: string;
+  tables: Record<typeof PackageTables[number], StagedTable>;
+  /** `{uuid, text}` of every typed prompt, for Stage 4 (`prompts: "stage4"`). */
+  prompts: StagedTable | null;
+  /** The `messages` rows of typed prompts, for the pending list (`prompts: "waiting"`). */
+  waiting: StagedTable | null;
+  /** Values the row guard replaced, per `table.column`. */
+  sanitised: Record<string, number>;
+}
+
+/** Options of {@linkcode stagePackage}. */
+export interface StageOptions {
+  runDir: string;
+  /** Where typed prompts also go: to Stage 4, to the pending list, or nowhere. */
+  prompts: "stage4" | "waiting" | "none";
+}
+
+/**
+ * Writes `rows` into a load package.
+ *
+ * @param rows The rows, e.g. from `normalise()` (carried-over prompts first).
+ * @param options The run folder and where prompts go.
+ * @returns The staged files and what the row guard changed.
+ */
+export async function stagePackage(
+  rows: AsyncIterable<PackageRow>,
+  options: StageOptions,
+): Promise<LoadPackage> {
+  const { runDir } = options;
+  const writers = {} as Record<typeof PackageTables[number], NdjsonWriter>;
+  for (const table of PackageTables) writers[table] = await NdjsonWriter.create(`${runDir}/${table}.ndjson`);
+  const prompts = options.prompts === "stage4" ? await NdjsonWriter.create(`${runDir}/prompts.ndjson`) : null;
+  const waiting = options.prompts === "waiting"
+    ? await NdjsonWriter.create(`${runDir}/prompts_waiting.ndjson`)
+    : null;
+  const sanitised: Record<string, number> = {};
+  try {
+    for await (const { table, row } of rows) {
+      const notes = guardRow(table, row as unknown as Record<string, unknown>);
+      if (notes.length > 0) {
+        for (const note of notes) {
+          const key = `${table}.${note.slice(0, note.indexOf(":"))}`;
+          sanitised[key] = (sanitised[key] ?? 0) + 1;
+        }
+        if (table === "messages") recordSanitising(row, notes);
+      }
+      await writers[table].write(row);
+      if (table === "messages" && row.kind === "human_prompt") {
+        await prompts?.write({ uuid: row.uuid, text: row.text ?? "" });
+        await waiting?.write(row);
+      }
+    }
+    const tables = {} as LoadPackage["tables"];
+    for (const table of PackageTables) tables[table] = await writers[table].close(table);
+    return {
+      runDir,
+      tables,
+      prompts: prompts ? await prompts.close("messages") : null,
+      waiting: waiting ? await waiting.close("messages") : null,
+      sanitised,
+    };
+  } finally {
+    for (const writer of [...Object.values(writers), prompts, waiting]) await writer?.[Symbol.asyncDispose]();
+  }
+}
+
+/** Keeps what was changed in the row itself, under `extra.ccpipe_sanitised`. */
+function recordSanitising(row: MessageRow, notes: string[]): void {
+  const extra =
+    (typeof row.extra === "object" && row.extra !== null && !Array.isArray(row.extra)
+      ? row.extra
+      : {}) as Record<string, unknown>;
+  const earlier = Array.isArray(extra.ccpipe_sanitised) ? extra.ccpipe_sanitised : [];
+  row.extra = { ...extra, ccpipe_sanitised: [...earlier, ...notes] };
+}
