@@ -6,7 +6,7 @@
  */
 import { InputError } from "../errors.ts";
 import { createRunId } from "../ids.ts";
-import type { CorrectionResult, PromptToCorrect } from "../stages/correct.ts";
+import type { CorrectionResult, PromptToCorrect, Stage4Accounting, Stage4Runner } from "./stage4.ts";
 import type { FileSystem } from "../io/file_system.ts";
 import type { Clock, Progress } from "../ports.ts";
 import { silentProgress, systemClock } from "../ports.ts";
@@ -24,33 +24,7 @@ import { NdjsonWriter, readNdjson } from "./staging.ts";
 import { reconcile, type Reconciliation } from "./reconcile.ts";
 import { acquireLock } from "./lock.ts";
 
-export type { CorrectionResult, PromptToCorrect };
-
-/** Stage 4 as the pipeline sees it: results in input order, plus counts for the reconciliation. */
-export interface Stage4Runner {
-  readonly model: string;
-  /** Whether an LLM is available; without one every prompt is `skipped_no_llm` and no pass runs. */
-  readonly enabled: boolean;
-  correct(prompts: AsyncIterable<PromptToCorrect>): AsyncIterable<CorrectionResult>;
-  /** Counts for the reconciliation and the `runs` row, read after `correct` finished. */
-  accounting(): Stage4Accounting;
-}
-
-/** What Stage 4 reports to the run. */
-export interface Stage4Accounting {
-  sent: number;
-  cacheHits: number;
-  skipped: number;
-  dedupedInRun: number;
-  pending: number;
-  calls: number;
-  tokensIn: number;
-  tokensOut: number;
-  costUsd: number;
-  /** Set when the stage stopped early, e.g. `daily_quota`. */
-  stopped: string | null;
-  details: Record<string, unknown>;
-}
+export type { CorrectionResult, PromptToCorrect, Stage4Accounting, Stage4Runner };
 
 /** Options of {@linkcode runPipeline}. */
 export interface PipelineOptions {
@@ -227,6 +201,7 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
 
   const writeMessage = async (row: MessageRow) => {
     await writers.messages.write(row);
+    stage4?.learn?.(row);
     sessions.observeMessage(row);
     tally(kinds, row.kind);
     if (row.kind === "human_prompt") {
@@ -326,6 +301,7 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
       skipped: stage4Accounting ? stage4Accounting.skipped : promptCount,
       dedupedInRun: stage4Accounting?.dedupedInRun ?? 0,
       pending: stage4Accounting?.pending ?? 0,
+      cleanLocal: stage4Accounting?.cleanLocal ?? 0,
     },
   });
 

@@ -8,7 +8,7 @@
  * @module
  */
 import pLimit from "p-limit";
-import { type Clock, systemClock } from "../ports.ts";
+import { type Clock, type Stage4ProgressState, systemClock } from "../ports.ts";
 import type { CorrectionItem } from "../schema/correction.ts";
 import {
   bump,
@@ -33,6 +33,7 @@ import { createRateLimiter, type RateLimiter } from "../llm/rate_limiter.ts";
 import { redact, restore } from "../llm/redact.ts";
 import { backoffDelay } from "../llm/retry.ts";
 import { skipRuleFor } from "../llm/select.ts";
+import type { SpellPrefilter } from "../llm/spell_prefilter.ts";
 
 export { createCorrectionStats };
 export type { CorrectionStats };
@@ -81,6 +82,16 @@ export interface CorrectOptions {
   dryRun?: boolean;
   /** Random source for backoff jitter. @default {Math.random} */
   random?: () => number;
+  /**
+   * The local check that decides whether a prompt needs the model; a prompt it finds clean is
+   * `unchanged_local` and costs no call. Null sends every prompt the rules keep.
+   * @default {null}
+   */
+  prefilter?: SpellPrefilter | null;
+  /** How many prompts to expect in all, for the progress line (read at each report). */
+  expectedPrompts?: () => number;
+  /** Receives the stage's progress after each result and each batch; the receiver throttles. */
+  onProgress?: (state: Stage4ProgressState) => void;
 }
 
 interface Outcome {
@@ -109,6 +120,7 @@ interface Unique {
 type BatchResult = { unique: Unique; outcome: Outcome } | { unique: Unique; split: true };
 
 const PENDING: Outcome = { status: "pending", corrected: null, model: null };
+const CLEAN_LOCAL: Outcome = { status: "unchanged_local", corrected: null, model: null };
 const CACHEABLE = /^(?:corrected|unchanged|rejected_\w+)$/;
 
 /**
@@ -116,7 +128,7 @@ const CACHEABLE = /^(?:corrected|unchanged|rejected_\w+)$/;
  * the next batch is pulled only when a worker is free, and at most about `4 × workers × batchSize`
  * prompts wait for their turn to be yielded.
  *
- * Statuses: `corrected`, `unchanged`, `skipped_empty`, `skipped_slash_command`,
+ * Statuses: `corrected`, `unchanged`, `unchanged_local` (the prefilter found nothing to correct), `skipped_empty`, `skipped_slash_command`,
  * `skipped_code_or_output`, `skipped_no_llm`, `pending` (dry run, or sending stopped by a per-day
  * quota or a refused key/model), `rejected_<guard>` and `failed_<error>`. A prompt answered from the
  * cache gets the cached status. On a per-day quota the stage stops sending, keeps what finished,
@@ -131,7 +143,7 @@ export async function* correct(
   source: AsyncIterable<PromptToCorrect>,
   options: CorrectOptions,
 ): AsyncGenerator<CorrectionResult> {
-  const { client, cache, config, stats, dryRun = false, random = Math.random } = options;
+  const { client, cache, config, stats, dryRun = false, random = Math.random, prefilter = null } = options;
   const clock = options.clock ?? systemClock;
   const outer = options.signal;
   if (outer?.aborted) throw outer.reason;
@@ -159,6 +171,7 @@ export async function* correct(
   const running = new Set<Promise<void>>();
   let wake = Promise.withResolvers<void>();
   let stopped = false;
+  let admitted = 0, queued = 0, yielded = 0, batchesFormed = 0, batchesDone = 0;
   const dry = { items: [] as CorrectionItem[], batches: 0, tokensIn: 0, tokensOut: 0, selected: 0 };
 
   const fill = (slot: Slot, outcome: Outcome) => {
@@ -190,8 +203,38 @@ export async function* correct(
     stopped = true;
   };
   const flush = () => {
-    if (building.length > 0) ready.push(building);
+    if (building.length > 0) {
+      ready.push(building);
+      batchesFormed++;
+    }
     building = [];
+  };
+  const report = (done = false) => {
+    if (!options.onProgress) return;
+    const now = clock.now();
+    const promptsTotal = Math.max(options.expectedPrompts?.() ?? 0, admitted);
+    const share = admitted > 0 ? queued / admitted : 0;
+    const batchesTotal = batchesFormed + (building.length > 0 ? 1 : 0) +
+      Math.ceil(((promptsTotal - admitted) * share) / config.batchSize);
+    // The limiter's rate bounds the pace; a slower observed pace (latency-bound) wins when known.
+    const elapsed = now - started;
+    const limiterPerMs = config.rpm / 60_000;
+    const observedPerMs = batchesDone > 0 && elapsed > 0 ? batchesDone / elapsed : limiterPerMs;
+    const perMs = Math.min(limiterPerMs, observedPerMs);
+    const pausedMs = Math.max(0, limiter.pausedUntil - now);
+    const left = batchesTotal - batchesDone;
+    options.onProgress({
+      prompts: yielded,
+      promptsTotal,
+      batchesDone,
+      batchesTotal,
+      calls: stats.calls,
+      cacheHits: stats.cacheHits,
+      rateLimited: stats.rateLimited429,
+      pausedMs,
+      etaMs: dryRun || left <= 0 ? (done ? 0 : null) : Math.round(left / perMs + pausedMs),
+      done,
+    });
   };
   const dryAdd = (unique: Unique | undefined) => {
     if (unique) dry.items.push({ id: `a${dry.items.length + 1}`, text: unique.text });
@@ -205,6 +248,7 @@ export async function* correct(
 
   const admit = async (prompt: PromptToCorrect) => {
     stats.prompts++;
+    admitted++;
     const slot: Slot = { uuid: prompt.uuid, original: prompt.text, secrets: [] };
     slots.push(slot);
     if (!client && !dryRun) {
@@ -234,12 +278,17 @@ export async function* correct(
       stats.cacheHits++;
       return settle(unique, { status: cached.status, corrected: cached.corrected, model: cached.model });
     }
+    if (prefilter && !prefilter.needsModel(text)) {
+      stats.cleanLocal++;
+      return settle(unique, CLEAN_LOCAL);
+    }
     if (dryRun) {
       dry.selected++;
       dryAdd(unique);
       return leavePending(unique);
     }
     if (stopped) return leavePending(unique);
+    queued++;
     building.push(unique);
     if (building.length >= config.batchSize) flush();
   };
@@ -268,6 +317,7 @@ export async function* correct(
           if ("split" in result) {
             bump(stats.retries, "split");
             ready.unshift([result.unique]);
+            batchesFormed++;
           } else settle(result.unique, result.outcome);
         }
       }, () => {
@@ -276,6 +326,8 @@ export async function* correct(
         }
       })
       .finally(() => {
+        batchesDone++;
+        report();
         running.delete(job);
         wake.resolve();
       });
@@ -291,6 +343,8 @@ export async function* correct(
         const result = slots[head]!.result!;
         slots[head++] = undefined;
         bump(stats.statuses, result.correction_status);
+        yielded++;
+        report();
         yield result;
       }
       if (head > 4096 && head * 2 > slots.length) {
@@ -335,6 +389,7 @@ export async function* correct(
     stats.latencyP95Ms = percentile(stats.latenciesMs, 95);
     stats.costUsd = costOf(stats.tokensIn, stats.tokensOut, config);
     stats.wallMs = clock.now() - started;
+    report(true);
     if (dryRun) {
       stats.dryRun = {
         promptsSelected: dry.selected,
