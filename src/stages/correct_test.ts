@@ -4,8 +4,9 @@ import { parseCorrectionConfig } from "../llm/config.ts";
 import { type CorrectionCache, createDiskCache, createMemoryCache } from "../llm/disk_cache.ts";
 import { RateLimitError, TransientServiceError } from "../llm/errors.ts";
 import { type CorrectionClient, createGeminiClient } from "../llm/gemini_client.ts";
-import { FakeClock } from "../llm/_test_clock.ts";
-import { startMock } from "../llm/_test_mock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
+import { startMocks } from "../../mocks/mod.ts";
+import { sentTexts } from "../testing/gemini_requests.ts";
 import type { GeminiFault } from "../../mocks/gemini.ts";
 import { secretFormats } from "../testing/secret_formats.ts";
 import {
@@ -113,7 +114,7 @@ function recording(inner: CorrectionCache): CorrectionCache & { puts: Set<string
 // ---------------------------------------------------------------- integration (mock + real SDK)
 
 Deno.test("correct() makes ceil(26/15) = 2 calls for 31 prompts with 3 duplicates and 2 slash commands", async () => {
-  using server = startMock();
+  using server = startMocks({ gemini: {} });
   const texts = Array.from({ length: 26 }, (_, i) => prompt(i));
   texts.splice(5, 0, prompt(1));
   texts.splice(12, 0, "/clear");
@@ -121,8 +122,8 @@ Deno.test("correct() makes ceil(26/15) = 2 calls for 31 prompts with 3 duplicate
   texts.push(prompt(3));
   assert.equal(texts.length, 31);
   const { results, stats } = await run(texts, { client: geminiClient(), config: parseCorrectionConfig({}) });
-  assert.equal(server.mock.calls.length, 2);
-  assert.deepEqual(server.mock.calls.map((c) => c.items).sort(), [11, 15]);
+  assert.equal(server.gemini.calls.length, 2);
+  assert.deepEqual(server.gemini.calls.map((c) => c.items).sort(), [11, 15]);
   assert.deepEqual(results.map((r) => r.uuid), texts.map((_, i) => `u${i}`));
   assert.equal(stats.inRunDuplicates, 3);
   assert.deepEqual(stats.skipped, { slash_command: 2 });
@@ -159,14 +160,14 @@ const HALLUCINATIONS: [GeminiFault, RegExp][] = [
 Deno.test("correct() splits a batch whose answer a guard rejects and keeps no hallucination", async () => {
   let clean: CorrectionResult[];
   {
-    using _server = startMock();
+    using _server = startMocks({ gemini: {} });
     clean = (await run(GUARDED, { client: geminiClient() })).results;
   }
   assert.ok(clean.every((r) => r.correction_status === "corrected"));
   for (const fault of [...HALLUCINATIONS.map(([f]) => f), "swapped" as const]) {
-    using server = startMock({ faults: [{ fault, calls: [1] }] });
+    using server = startMocks({ gemini: { faults: [{ fault, calls: [1] }] } });
     const { results, stats } = await run(GUARDED, { client: geminiClient() });
-    assert.equal(server.mock.calls[0]!.fault, fault, `${fault} applied`);
+    assert.equal(server.gemini.calls[0]!.fault, fault, `${fault} applied`);
     assert.deepEqual(results, clean, fault);
     assert.ok((stats.retries.split ?? 0) >= 1, fault);
   }
@@ -176,22 +177,22 @@ Deno.test("correct() keeps the original text with rejected_<guard> when every an
   for (const [fault, status] of HALLUCINATIONS) {
     // Prose-only changes are measured on a prose prompt (on GUARDED[0] a placeholder guard fires first).
     const text = fault === "answered" || fault === "rewritten" ? GUARDED[1]! : GUARDED[0]!;
-    using server = startMock({ faults: [{ fault, rate: 1 }] });
+    using server = startMocks({ gemini: { faults: [{ fault, rate: 1 }] } });
     const { results } = await run([text], { client: geminiClient() });
-    assert.equal(server.mock.calls.length, 1, fault);
-    assert.equal(server.mock.calls[0]!.fault, fault);
+    assert.equal(server.gemini.calls.length, 1, fault);
+    assert.equal(server.gemini.calls[0]!.fault, fault);
     assert.match(results[0]!.correction_status, status, `${fault}: ${results[0]!.correction_status}`);
     assert.equal(results[0]!.corrected_text, text, fault);
   }
 });
 
 Deno.test("correct() retries 5xx and fails an item with failed_<error> after maxRetries", async () => {
-  using server = startMock({ faults: [{ fault: "http500", rate: 1 }] });
+  using server = startMocks({ gemini: { faults: [{ fault: "http500", rate: 1 }] } });
   const { results, stats } = await run([prompt(1)], {
     client: geminiClient(),
     config: parseCorrectionConfig({ maxRetries: 2, backoffBaseMs: 1 }),
   });
-  assert.equal(server.mock.calls.length, 3);
+  assert.equal(server.gemini.calls.length, 3);
   assert.equal(stats.retries.http_5xx, 2);
   assert.deepEqual(results[0], {
     uuid: "u0",
@@ -203,7 +204,9 @@ Deno.test("correct() retries 5xx and fails an item with failed_<error> after max
 
 Deno.test("correct() honours a 429's retryDelay: no call sooner", async () => {
   const clock = new FakeClock({ auto: true, start: 0 });
-  using server = startMock({ quotas: { rpm: 3 }, now: () => clock.now(), latency: { kind: "fixed", ms: 1 } });
+  using server = startMocks({
+    gemini: { quotas: { rpm: 3 }, now: () => clock.now(), latency: { kind: "fixed", ms: 1 } },
+  });
   const delays: { at: number; ms: number }[] = [];
   const texts = Array.from({ length: 150 }, (_, i) => prompt(i));
   const { results, stats } = await run(texts, {
@@ -211,10 +214,10 @@ Deno.test("correct() honours a 429's retryDelay: no call sooner", async () => {
     clock,
     config: parseCorrectionConfig({ workers: 5 }),
   });
-  for (const call of server.mock.calls) {
+  for (const call of server.gemini.calls) {
     if (call.status !== 429) continue;
     // The mock's window: the oldest accepted call in the minute before frees room 60 s after it.
-    const window = server.mock.calls.filter((c) =>
+    const window = server.gemini.calls.filter((c) =>
       c.status === 200 && c.at > call.at - 60_000 && c.at <= call.at
     );
     delays.push({ at: call.at, ms: window[0]!.at + 60_000 - call.at });
@@ -222,11 +225,11 @@ Deno.test("correct() honours a 429's retryDelay: no call sooner", async () => {
   assert.ok(stats.rateLimited429 >= 1);
   assert.ok(delays.length >= 1);
   for (const { at, ms } of delays) {
-    for (const call of server.mock.calls) {
+    for (const call of server.gemini.calls) {
       if (call.at > at) assert.ok(call.at >= at + ms, `call at ${call.at} came before ${at}+${ms}`);
     }
   }
-  assert.equal(server.mock.counters().ok, 10);
+  assert.equal(server.gemini.counters().ok, 10);
   assert.ok(results.every((r) => r.correction_status === "corrected"));
   assert.equal(stats.retries.rate_limited, stats.rateLimited429);
 });
@@ -237,27 +240,27 @@ Deno.test("correct() stops cleanly on a per-day quota and the next run resumes w
   const config = parseCorrectionConfig({ workers: 1 });
   let uninterrupted: CorrectionResult[];
   {
-    using _server = startMock();
+    using _server = startMocks({ gemini: {} });
     uninterrupted = (await run(texts, { client: geminiClient(), config })).results;
   }
-  using server = startMock({ quotas: { rpd: 2 } });
+  using server = startMocks({ gemini: { quotas: { rpd: 2 } } });
   const first = await run(texts, { client: geminiClient(), config, cache: createDiskCache(dir.path) });
   assert.equal(first.stats.stopped, "daily_quota");
-  assert.deepEqual(server.mock.calls.map((c) => c.status), [200, 200, 429]);
+  assert.deepEqual(server.gemini.calls.map((c) => c.status), [200, 200, 429]);
   assert.equal(first.results.filter((r) => r.correction_status === "corrected").length, 30);
   assert.equal(first.results.filter((r) => r.correction_status === "pending").length, 30);
   assert.ok(
     first.results.filter((r) => r.correction_status === "pending").every((r) => r.corrected_text === null),
   );
-  const sentFirst = new Set(server.sentTexts().slice(0, 30));
+  const sentFirst = new Set(sentTexts(server.bodies).slice(0, 30));
 
-  server.mock.configure({ quotas: undefined }); // a new day
+  server.gemini.configure({ quotas: undefined }); // a new day
   const before = server.bodies.length;
   const second = await run(texts, { client: geminiClient(), config, cache: createDiskCache(dir.path) });
   assert.equal(second.stats.stopped, null);
   assert.equal(second.stats.cacheHits, 30);
   assert.equal(second.stats.calls, 2);
-  const sentSecond = server.sentTexts().slice(sentFirst.size + 15);
+  const sentSecond = sentTexts(server.bodies).slice(sentFirst.size + 15);
   assert.equal(server.bodies.length - before, 2);
   assert.ok(sentSecond.every((t) => !sentFirst.has(t)));
   assert.deepEqual(second.results, uninterrupted);
@@ -269,10 +272,10 @@ Deno.test("correct() after a kill mid-stage reruns with no repeated call and the
   const config = parseCorrectionConfig({ workers: 2 });
   let uninterrupted: CorrectionResult[];
   {
-    using _server = startMock({ latency: { kind: "fixed", ms: 5 } });
+    using _server = startMocks({ gemini: { latency: { kind: "fixed", ms: 5 } } });
     uninterrupted = (await run(texts, { client: geminiClient(), config })).results;
   }
-  using _server = startMock({ latency: { kind: "fixed", ms: 15 } });
+  using _server = startMocks({ gemini: { latency: { kind: "fixed", ms: 15 } } });
   const controller = new AbortController();
   const firstCache = recording(createDiskCache(dir.path));
   const seen: CorrectionResult[] = [];
@@ -320,7 +323,7 @@ Deno.test("correct() never lets a secret into a request, the cache or the stats"
     `set password=${secrets[6]} in teh config`,
     `-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\nis teh key ok`,
   ];
-  using server = startMock();
+  using server = startMocks({ gemini: {} });
   const { results, stats } = await run(texts, { client: geminiClient(), cache: createDiskCache(dir.path) });
   await new Promise((r) => setTimeout(r, 0));
   const cacheText = [...Deno.readDirSync(dir.path)].flatMap((shard) =>
@@ -344,13 +347,15 @@ Deno.test("correct() never lets a secret into a request, the cache or the stats"
 });
 
 Deno.test("correct() keeps in-flight calls within workers and preserves order", async () => {
-  using server = startMock({ latency: { kind: "lognormal", medianMs: 8, sigma: 0.8, maxMs: 40 } });
+  using server = startMocks({
+    gemini: { latency: { kind: "lognormal", medianMs: 8, sigma: 0.8, maxMs: 40 } },
+  });
   const texts = Array.from({ length: 300 }, (_, i) => prompt(i));
   const { results } = await run(texts, {
     client: geminiClient(),
     config: parseCorrectionConfig({ workers: 3 }),
   });
-  const { maxConcurrent, requests } = server.mock.counters();
+  const { maxConcurrent, requests } = server.gemini.counters();
   assert.equal(requests, 20);
   assert.ok(maxConcurrent <= 3, `maxConcurrent ${maxConcurrent}`);
   assert.ok(maxConcurrent >= 2, "the pool ran calls concurrently");
