@@ -32,9 +32,33 @@ const WORDS = [
   "databse",
 ];
 
+/** The mock's fix of each of {@linkcode WORDS}, written from its typo table (`mocks/_gemini_typos.ts`). */
+const FIXED = [
+  "the",
+  "and",
+  "what",
+  "because",
+  "should",
+  "receive",
+  "length",
+  "response",
+  "environment",
+  "database",
+];
+
 /** A distinct typo-laden prompt per index. */
 function prompt(i: number): string {
   return `pls check ${WORDS[i % WORDS.length]} item number ${i} ${WORDS[(i * 7 + 3) % WORDS.length]} today`;
+}
+
+/** The mock's answer for {@linkcode prompt}(i), as a `corrected` result of uuid `u<i>`. */
+function correctedResult(i: number): CorrectionResult {
+  return {
+    uuid: `u${i}`,
+    corrected_text: `pls check ${FIXED[i % 10]} item number ${i} ${FIXED[(i * 7 + 3) % 10]} today`,
+    correction_status: "corrected",
+    correction_model: MODEL,
+  };
 }
 
 async function* from(prompts: PromptToCorrect[]): AsyncGenerator<PromptToCorrect> {
@@ -129,7 +153,7 @@ Deno.test("correct() makes ceil(26/15) = 2 calls for 31 prompts with 3 duplicate
   assert.deepEqual(stats.skipped, { slash_command: 2 });
   assert.equal(stats.calls, 2);
   assert.equal(stats.uniqueSent, 26);
-  assert.equal(stats.prompts, stats.uniqueSent + stats.cacheHits + 2 + stats.inRunDuplicates);
+  assert.deepEqual([stats.prompts, stats.cacheHits], [31, 0]);
   assert.equal(results[12]!.correction_status, "skipped_slash_command");
   assert.equal(results[12]!.corrected_text, null);
   assert.deepEqual(results[5], { ...results[1]!, uuid: "u5" });
@@ -158,12 +182,17 @@ const HALLUCINATIONS: [GeminiFault, RegExp][] = [
 ];
 
 Deno.test("correct() splits a batch whose answer a guard rejects and keeps no hallucination", async () => {
-  let clean: CorrectionResult[];
-  {
-    using _server = startMocks({ gemini: {} });
-    clean = (await run(GUARDED, { client: geminiClient() })).results;
-  }
-  assert.ok(clean.every((r) => r.correction_status === "corrected"));
+  // The mock's fixes of GUARDED, by hand: code spans, URLs, paths and the secret stay as typed.
+  const clean: CorrectionResult[] = [
+    "pls fix the bug in `fucntion foo()` see http://example.com/docs and ./src/app.ts with password=hunter22x",
+    "what does the error mean when i run the tests on my laptop",
+    "should we receive the response before the timeout or after it",
+  ].map((text, i) => ({
+    uuid: `u${i}`,
+    corrected_text: text,
+    correction_status: "corrected",
+    correction_model: MODEL,
+  }));
   for (const fault of [...HALLUCINATIONS.map(([f]) => f), "swapped" as const]) {
     using server = startMocks({ gemini: { faults: [{ fault, calls: [1] }] } });
     const { results, stats } = await run(GUARDED, { client: geminiClient() });
@@ -190,6 +219,7 @@ Deno.test("correct() retries 5xx and fails an item with failed_<error> after max
   using server = startMocks({ gemini: { faults: [{ fault: "http500", rate: 1 }] } });
   const { results, stats } = await run([prompt(1)], {
     client: geminiClient(),
+    clock: new FakeClock({ auto: true }),
     config: parseCorrectionConfig({ maxRetries: 2, backoffBaseMs: 1 }),
   });
   assert.equal(server.gemini.calls.length, 3);
@@ -205,7 +235,7 @@ Deno.test("correct() retries 5xx and fails an item with failed_<error> after max
 Deno.test("correct() honours a 429's retryDelay: no call sooner", async () => {
   const clock = new FakeClock({ auto: true, start: 0 });
   using server = startMocks({
-    gemini: { quotas: { rpm: 3 }, now: () => clock.now(), latency: { kind: "fixed", ms: 1 } },
+    gemini: { quotas: { rpm: 3 }, now: () => clock.now() },
   });
   const delays: { at: number; ms: number }[] = [];
   const texts = Array.from({ length: 150 }, (_, i) => prompt(i));
@@ -238,11 +268,7 @@ Deno.test("correct() stops cleanly on a per-day quota and the next run resumes w
   await using dir = await tempDir();
   const texts = Array.from({ length: 60 }, (_, i) => prompt(i));
   const config = parseCorrectionConfig({ workers: 1 });
-  let uninterrupted: CorrectionResult[];
-  {
-    using _server = startMocks({ gemini: {} });
-    uninterrupted = (await run(texts, { client: geminiClient(), config })).results;
-  }
+  const uninterrupted = texts.map((_, i) => correctedResult(i));
   using server = startMocks({ gemini: { quotas: { rpd: 2 } } });
   const first = await run(texts, { client: geminiClient(), config, cache: createDiskCache(dir.path) });
   assert.equal(first.stats.stopped, "daily_quota");
@@ -270,12 +296,8 @@ Deno.test("correct() after a kill mid-stage reruns with no repeated call and the
   await using dir = await tempDir();
   const texts = Array.from({ length: 150 }, (_, i) => prompt(i));
   const config = parseCorrectionConfig({ workers: 2 });
-  let uninterrupted: CorrectionResult[];
-  {
-    using _server = startMocks({ gemini: { latency: { kind: "fixed", ms: 5 } } });
-    uninterrupted = (await run(texts, { client: geminiClient(), config })).results;
-  }
-  using _server = startMocks({ gemini: { latency: { kind: "fixed", ms: 15 } } });
+  const uninterrupted = texts.map((_, i) => correctedResult(i));
+  using _server = startMocks({ gemini: {} });
   const controller = new AbortController();
   const firstCache = recording(createDiskCache(dir.path));
   const seen: CorrectionResult[] = [];
@@ -325,7 +347,6 @@ Deno.test("correct() never lets a secret into a request, the cache or the stats"
   ];
   using server = startMocks({ gemini: {} });
   const { results, stats } = await run(texts, { client: geminiClient(), cache: createDiskCache(dir.path) });
-  await new Promise((r) => setTimeout(r, 0));
   const cacheText = [...Deno.readDirSync(dir.path)].flatMap((shard) =>
     [...Deno.readDirSync(`${dir.path}/${shard.name}`)].map((f) =>
       Deno.readTextFileSync(`${dir.path}/${shard.name}/${f.name}`)
@@ -347,18 +368,27 @@ Deno.test("correct() never lets a secret into a request, the cache or the stats"
 });
 
 Deno.test("correct() keeps in-flight calls within workers and preserves order", async () => {
-  using server = startMocks({
-    gemini: { latency: { kind: "lognormal", medianMs: 8, sigma: 0.8, maxMs: 40 } },
-  });
+  // Calls take 5–45 ms of the fake clock, varying by call, so they finish out of order.
+  const clock = new FakeClock({ auto: true, start: 0 });
+  let active = 0, maxActive = 0;
+  const inner = fakeClient();
+  const client: CorrectionClient = {
+    ...inner,
+    async correctBatch(items, options) {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      try {
+        await clock.sleep(5 + ((inner.calls * 17) % 41));
+        return await inner.correctBatch(items, options);
+      } finally {
+        active--;
+      }
+    },
+  };
   const texts = Array.from({ length: 300 }, (_, i) => prompt(i));
-  const { results } = await run(texts, {
-    client: geminiClient(),
-    config: parseCorrectionConfig({ workers: 3 }),
-  });
-  const { maxConcurrent, requests } = server.gemini.counters();
-  assert.equal(requests, 20);
-  assert.ok(maxConcurrent <= 3, `maxConcurrent ${maxConcurrent}`);
-  assert.ok(maxConcurrent >= 2, "the pool ran calls concurrently");
+  const { results } = await run(texts, { client, clock, config: parseCorrectionConfig({ workers: 3 }) });
+  assert.equal(inner.calls, 20);
+  assert.equal(maxActive, 3);
   assert.deepEqual(results.map((r) => r.uuid), texts.map((_, i) => `u${i}`));
 });
 
@@ -463,7 +493,8 @@ Deno.test("correct() pulls input only as workers free up (bounded buffering)", a
   let pulled = 0;
   async function* endless(): AsyncGenerator<PromptToCorrect> {
     for (let i = 0;; i++) {
-      pulled++;
+      // An engine that pulls without bound fails here instead of running forever.
+      if (++pulled > 1_000) throw new Error("Pulled 1,000 prompts while every worker waited");
       yield { uuid: `u${i}`, text: prompt(i) };
     }
   }
@@ -482,7 +513,14 @@ Deno.test("correct() pulls input only as workers free up (bounded buffering)", a
     stats: createCorrectionStats(),
   });
   const first = iterator.next();
-  await new Promise((r) => setTimeout(r, 20));
+  first.catch(() => {});
+  // An unbounded engine pulls on every microtask turn; a bounded one stops once both workers wait.
+  let last = -1;
+  for (let turn = 0, still = 0; turn < 20_000 && still < 200; turn++) {
+    await Promise.resolve();
+    still = pulled === last ? still + 1 : 0;
+    last = pulled;
+  }
   assert.ok(pulled <= 4 * 2 * 5 + 64 + 5, `pulled ${pulled}`);
   release();
   assert.equal((await first).value?.uuid, "u0");
