@@ -9,6 +9,8 @@ import { startMocks } from "../../mocks/mod.ts";
 import { sentTexts } from "../testing/gemini_requests.ts";
 import type { GeminiFault } from "../../mocks/gemini.ts";
 import { secretFormats } from "../testing/secret_formats.ts";
+import { SpellPrefilter } from "../llm/spell_prefilter.ts";
+import type { Stage4ProgressState } from "../ports.ts";
 import {
   correct,
   type CorrectionResult,
@@ -525,4 +527,83 @@ Deno.test("correct() pulls input only as workers free up (bounded buffering)", a
   release();
   assert.equal((await first).value?.uuid, "u0");
   await iterator.return(undefined);
+});
+
+// ---------------------------------------------------------------- prefilter and progress
+
+/** A prefilter over a tiny dictionary: "teh" is a misspelling, everything else here is a word. */
+function smallPrefilter(): SpellPrefilter {
+  const known = new Set("please fix the bug run tests".split(" "));
+  return new SpellPrefilter({ has: (w) => known.has(w), isKnownMisspelling: (w) => w === "teh" });
+}
+
+Deno.test("correct() keeps a prompt the prefilter finds clean as unchanged_local, after the cache", async () => {
+  const client = fakeClient();
+  const cache = createMemoryCache();
+  await run(["please fix the bug"], { client, cache }); // answered once: cached as unchanged
+  const { results, stats } = await run(
+    ["please fix the bug", "run the tests", "run the tests", "fix teh bug", ""],
+    { client, cache, prefilter: smallPrefilter() },
+  );
+  assert.deepEqual(results, [
+    {
+      uuid: "u0",
+      corrected_text: "please fix the bug",
+      correction_status: "unchanged",
+      correction_model: "fake-model",
+    },
+    {
+      uuid: "u1",
+      corrected_text: "run the tests",
+      correction_status: "unchanged_local",
+      correction_model: null,
+    },
+    {
+      uuid: "u2",
+      corrected_text: "run the tests",
+      correction_status: "unchanged_local",
+      correction_model: null,
+    },
+    {
+      uuid: "u3",
+      corrected_text: "fix the bug",
+      correction_status: "corrected",
+      correction_model: "fake-model",
+    },
+    { uuid: "u4", corrected_text: null, correction_status: "skipped_empty", correction_model: null },
+  ]);
+  assert.equal(client.calls, 2);
+  assert.deepEqual(
+    [stats.cacheHits, stats.cleanLocal, stats.inRunDuplicates, stats.uniqueSent, stats.skipped.empty],
+    [1, 1, 1, 1, 1],
+  );
+});
+
+Deno.test("correct() reports progress through each batch and ends with a done report", async () => {
+  const states: Stage4ProgressState[] = [];
+  const texts = Array.from({ length: 40 }, (_, i) => prompt(i));
+  const { stats } = await run(texts, {
+    client: fakeClient(),
+    clock: new FakeClock({ auto: true, start: 0 }),
+    config: parseCorrectionConfig({ workers: 2, rpm: 60 }),
+    expectedPrompts: () => 40,
+    onProgress: (state) => states.push(state),
+  });
+  assert.equal(stats.calls, 3);
+  for (const s of states) {
+    assert.ok(s.prompts <= s.promptsTotal && s.batchesDone <= s.batchesTotal, JSON.stringify(s));
+  }
+  assert.ok(states.some((s) => !s.done && s.etaMs !== null && s.etaMs > 0), "an ETA while batches remain");
+  assert.deepEqual(states.at(-1), {
+    prompts: 40,
+    promptsTotal: 40,
+    batchesDone: 3,
+    batchesTotal: 3,
+    calls: 3,
+    cacheHits: 0,
+    rateLimited: 0,
+    pausedMs: 0,
+    etaMs: 0,
+    done: true,
+  });
 });
