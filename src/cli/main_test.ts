@@ -158,6 +158,8 @@ Deno.test("main() --json objects carry schema_version; discover --json is a summ
   assertEquals(full.schema_version, 1);
   assertEquals(full.files.length, 1);
   assertEquals(Object.keys(full.totals.fields).length, summary.totals.distinctFields);
+});
+
 Deno.test("main() run --prefilter picks the local check, from the flag or the config file", async () => {
   await using tree = await writeTree({
     "p/s.jsonl": jsonl([
