@@ -44,15 +44,10 @@ function recallOf(truth: Set<string>, statuses: Map<string, string | null>): { h
   return { hit, of };
 }
 
-const VOCABULARY_KINDS = new Set(["assistant_text", "thinking", "compact_summary"]);
-
 /** Times the prefilter alone over the run's typed prompts, in ms per 1,000 prompts. */
 async function prefilterCost(rows: MessageRow[]): Promise<{ msPer1000: number }> {
   const vocabulary = new Vocabulary();
-  for (const row of rows) {
-    if (VOCABULARY_KINDS.has(row.kind) && row.text) vocabulary.learnFromText(row.text);
-    if (row.project) vocabulary.learnName(row.project.slice(row.project.lastIndexOf("/") + 1));
-  }
+  for (const row of rows) vocabulary.learnFromMessage(row);
   const prompts = rows.filter((row) => row.kind === "human_prompt").map((row) => row.text ?? "");
   const prefilter = new SpellPrefilter(await loadCspellWords(), vocabulary);
   const started = performance.now();

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { MessageRow } from "../schema/mod.ts";
 import { proseOf } from "./guards.ts";
 
 /** Words shorter than this are not checked ("ok", "y", "im"): too many false alarms for what they save. */
@@ -21,6 +22,9 @@ const LEARN_AFTER = 2;
 const MAX_TRACKED = 200_000;
 /** Only the start of a long text is read for vocabulary (a long answer repeats its words). */
 const LEARN_CHARS = 20_000;
+
+/** Kinds of rows whose text Claude wrote: their words are the project's vocabulary, not typos. */
+const VOCABULARY_KINDS: ReadonlySet<string> = new Set(["assistant_text", "thinking", "compact_summary"]);
 
 /** A word of letters, with inner apostrophes or hyphens ("don't", "built-in"). */
 const WORD = /^[A-Za-z]+(?:['’-][A-Za-z]+)*$/;
@@ -89,9 +93,24 @@ export class Vocabulary {
   #seen = new Map<string, number>();
   #learned = new Set<string>();
 
+  #projects = new Set<string>();
+
   /** Words learned so far. */
   get size(): number {
     return this.#learned.size;
+  }
+
+  /**
+   * Learns from one message row: the text of the rows Claude wrote, and the project's folder name.
+   *
+   * @param row The row's kind, text and project.
+   */
+  learnFromMessage(row: Pick<MessageRow, "kind" | "text" | "project">): void {
+    if (VOCABULARY_KINDS.has(row.kind) && row.text) this.learnFromText(row.text);
+    if (row.project && !this.#projects.has(row.project)) {
+      this.#projects.add(row.project);
+      this.learnName(row.project.slice(row.project.lastIndexOf("/") + 1));
+    }
   }
 
   /** Whether a lower-cased word was learned. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { MessageRow } from "../schema/mod.ts";
 import { loadCspellWords, SpellPrefilter, Vocabulary, type WordList } from "./spell_prefilter.ts";
 
 /** A tiny dictionary: these words are right, "teh" and "recieve" are known misspellings. */
@@ -90,4 +91,20 @@ Deno.test("loadCspellWords() knows English, British and software words and flags
     "respone",
   ];
   for (const typo of typos) assert.equal(prefilter.flaggedWord(`please check ${typo} now`), typo);
+});
+
+Deno.test("Vocabulary.learnFromMessage() reads only what Claude wrote, and the project's name", () => {
+  const vocabulary = new Vocabulary();
+  const row = (kind: MessageRow["kind"], text: string) => ({
+    kind,
+    text,
+    project: "/home/dana/code/zorbmark-api",
+  });
+  vocabulary.learnFromMessage(row("assistant_text", "use quuxly; quuxly is fine"));
+  vocabulary.learnFromMessage(row("tool_result", "fooish fooish fooish"));
+  vocabulary.learnFromMessage(row("human_prompt", "barish barish barish"));
+  const prefilter = new SpellPrefilter(SMALL, vocabulary);
+  assert.equal(prefilter.flaggedWord("rename the quuxly module in zorbmark"), null);
+  assert.equal(prefilter.flaggedWord("rename the fooish module"), "fooish");
+  assert.equal(prefilter.flaggedWord("rename the barish module"), "barish");
 });

@@ -72,9 +72,6 @@ export interface Stage4Options {
   loadWords?: () => Promise<WordList>;
 }
 
-/** Kinds of rows whose text Claude wrote: their words are the project's vocabulary, not typos. */
-const VOCABULARY_KINDS = new Set(["assistant_text", "thinking", "compact_summary"]);
-
 /**
  * Creates the pipeline's Stage 4 runner. Without a client (and not in a dry run) it is disabled and
  * the pipeline marks prompts `skipped_no_llm` without a pass over them.
@@ -92,7 +89,6 @@ export function createStage4(options: Stage4Options): Stage4Runner {
   if (!cache) throw new TypeError("Cannot create Stage 4 as neither 'cache' nor 'cacheDir' is given");
   const stats = createCorrectionStats();
   const vocabulary = new Vocabulary();
-  const projects = new Set<string>();
   let promptsSeen = 0;
   let prefilterLoadMs = 0;
   return {
@@ -100,12 +96,7 @@ export function createStage4(options: Stage4Options): Stage4Runner {
     enabled: options.client !== null || options.dryRun === true,
     learn(row) {
       if (row.kind === "human_prompt") promptsSeen++;
-      if (config.prefilter === "none") return;
-      if (VOCABULARY_KINDS.has(row.kind) && row.text) vocabulary.learnFromText(row.text);
-      if (row.project && !projects.has(row.project)) {
-        projects.add(row.project);
-        vocabulary.learnName(row.project.slice(row.project.lastIndexOf("/") + 1));
-      }
+      if (config.prefilter === "spell") vocabulary.learnFromMessage(row);
     },
     async *correct(prompts) {
       let prefilter: SpellPrefilter | null = null;
