@@ -89,22 +89,36 @@ export function createStage4(options: Stage4Options): Stage4Runner {
   if (!cache) throw new TypeError("Cannot create Stage 4 as neither 'cache' nor 'cacheDir' is given");
   const stats = createCorrectionStats();
   const vocabulary = new Vocabulary();
+  const enabled = options.client !== null || options.dryRun === true;
   let promptsSeen = 0;
   let prefilterLoadMs = 0;
+  // The dictionary starts loading at the first prompt, while Stages 1–3 still read.
+  let words: Promise<WordList> | null = null;
+  const loadWords = () => {
+    if (!words) {
+      const started = performance.now();
+      words = (options.loadWords ?? loadCspellWords)().then((list) => {
+        prefilterLoadMs = Math.round(performance.now() - started);
+        return list;
+      });
+      words.catch(() => {}); // Reported when correct() awaits it.
+    }
+    return words;
+  };
   return {
     model: config.model,
-    enabled: options.client !== null || options.dryRun === true,
+    enabled,
     learn(row) {
-      if (row.kind === "human_prompt") promptsSeen++;
+      if (row.kind === "human_prompt") {
+        promptsSeen++;
+        if (config.prefilter === "spell" && enabled) loadWords();
+      }
       if (config.prefilter === "spell") vocabulary.learnFromMessage(row);
     },
     async *correct(prompts) {
-      let prefilter: SpellPrefilter | null = null;
-      if (config.prefilter === "spell") {
-        const started = performance.now();
-        prefilter = new SpellPrefilter(await (options.loadWords ?? loadCspellWords)(), vocabulary);
-        prefilterLoadMs = Math.round(performance.now() - started);
-      }
+      const prefilter = config.prefilter === "spell"
+        ? new SpellPrefilter(await loadWords(), vocabulary)
+        : null;
       yield* correct(prompts, {
         client: options.client,
         cache,
