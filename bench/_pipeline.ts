@@ -5,11 +5,10 @@
  * @module
  */
 import { denoFileSystem } from "../src/io/file_system.ts";
-import { parseCorrectionConfig } from "../src/llm/config.ts";
-import { createDiskCache } from "../src/llm/disk_cache.ts";
+import { parseCorrectionConfig, type Prefilter } from "../src/llm/config.ts";
 import { createGeminiClient } from "../src/llm/gemini_client.ts";
 import { runPipeline, type RunSummary } from "../src/pipeline/run_pipeline.ts";
-import { createStage4Runner } from "../src/pipeline/stage4_runner.ts";
+import { createStage4 } from "../src/pipeline/stage4.ts";
 import type { Sink } from "../src/sinks/sink.ts";
 import { MODEL } from "./_stage4.ts";
 
@@ -27,6 +26,8 @@ export interface BenchPipelineOptions {
   untilStage?: number;
   /** Stage 4 workers. @default 5 */
   workers?: number;
+  /** The local prefilter. @default {"spell"} */
+  prefilter?: Prefilter;
 }
 
 /**
@@ -36,12 +37,12 @@ export interface BenchPipelineOptions {
  * @returns The run's summary.
  */
 export async function runBenchPipeline(options: BenchPipelineOptions): Promise<RunSummary> {
-  const { endpoint, dataDir, untilStage = 4, workers = 5 } = options;
-  const config = parseCorrectionConfig({ model: MODEL, workers, rpm: 1e9, tpm: 1e12 });
+  const { endpoint, dataDir, untilStage = 4, workers = 5, prefilter = "spell" } = options;
+  const config = parseCorrectionConfig({ model: MODEL, workers, rpm: 1e9, tpm: 1e12, prefilter });
   const stage4 = endpoint
-    ? createStage4Runner({
+    ? createStage4({
       client: createGeminiClient({ apiKey: "bench-key", model: MODEL, endpoint, timeoutMs: 30_000 }),
-      cache: createDiskCache(options.cacheDir ?? `${dataDir}/cache/gemini`),
+      cacheDir: options.cacheDir ?? `${dataDir}/cache/gemini`,
       config,
     })
     : null;

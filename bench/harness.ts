@@ -8,7 +8,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { apiCallsCase } from "./_api_calls.ts";
+import { apiCallsCase, fixtureTruth, generatedTruth } from "./_api_calls.ts";
 import { ensureCorpus } from "./_corpus.ts";
 import { measureMemory, memoryRows } from "./_memory.ts";
 import type { MemoryReport } from "./_memory_child.ts";
@@ -19,6 +19,7 @@ import { speedupCase } from "./_speedup.ts";
 import { throughputCase } from "./_throughput.ts";
 
 const FIXTURE = new URL("../fixtures/claude_code_100/projects", import.meta.url).pathname;
+const FIXTURE_EXPECTED = new URL("../fixtures/claude_code_100/expected.json", import.meta.url).pathname;
 const RESULTS = new URL("./results.json", import.meta.url).pathname;
 /** Fixed Gemini mock latency of the headline speedup (a real 15-item Flash-Lite answer takes longer). */
 const SPEEDUP_LATENCY_MS = 250;
@@ -74,9 +75,13 @@ async function main(): Promise<number> {
       }
       if (cases.has("3")) {
         log("case 3: API calls on the fixture and on 10k messages");
-        results.push(...await apiCallsCase(mocks, "claude_code_100", FIXTURE, `${work}/calls100`));
+        const truth100 = await fixtureTruth(FIXTURE_EXPECTED);
+        results.push(...await apiCallsCase(mocks, "claude_code_100", FIXTURE, `${work}/calls100`, truth100));
         const corpus = await ensureCorpus(10_000);
-        results.push(...await apiCallsCase(mocks, "generated 10k", corpus.projects, `${work}/calls10k`));
+        const truth10k = await generatedTruth(corpus.misspellings);
+        results.push(
+          ...await apiCallsCase(mocks, "generated 10k", corpus.projects, `${work}/calls10k`, truth10k),
+        );
       }
     }
     if (cases.has("4")) {

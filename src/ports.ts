@@ -31,10 +31,33 @@ export const systemClock: Clock = {
   },
 };
 
+/** Where Stage 4 stands, as its progress line shows it. */
+export interface Stage4ProgressState {
+  /** Prompts with a result. */
+  prompts: number;
+  /** Prompts expected in all (at least `prompts`). */
+  promptsTotal: number;
+  /** Batches answered (or given up). */
+  batchesDone: number;
+  /** Batches formed so far plus those the prompts still to come are expected to need. */
+  batchesTotal: number;
+  /** Requests made. */
+  calls: number;
+  cacheHits: number;
+  /** 429 answers so far. */
+  rateLimited: number;
+  /** How long every worker still waits after a 429, in ms (0 when not paused). */
+  pausedMs: number;
+  /** Estimated ms left, from the limiter's rate and the batches left; null before anything is known. */
+  etaMs: number | null;
+  /** Whether the stage has finished (the line is cleared). */
+  done: boolean;
+}
+
 /**
  * Progress reporting for long work; the CLI draws it on a terminal, tests ignore it. The optional
- * methods are called by whoever knows the fact: `readPlanned` by Stage 1 before its first file, the
- * table methods around each sink load.
+ * methods are called by whoever knows the fact: `readPlanned` by Stage 1 before its first file,
+ * `correcting` by Stage 4, the table methods around each sink load.
  */
 export interface Progress {
   /** How many files and bytes this run is about to read (bytes after the watermarks). */
@@ -46,6 +69,8 @@ export interface Progress {
   tableLoading?(table: string, rows: number): void;
   /** A table has loaded. */
   tableLoaded?(table: string, rows: number): void;
+  /** Stage 4's state, reported after every result and batch (the drawer throttles). */
+  correcting?(state: Stage4ProgressState): void;
 }
 
 /** A progress sink that does nothing. */

@@ -9,11 +9,10 @@ import { startMocks } from "../mocks/mod.ts";
 import type { GeminiMockOptions } from "../mocks/gemini.ts";
 import { denoFileSystem } from "../src/io/file_system.ts";
 import { parseCorrectionConfig } from "../src/llm/config.ts";
-import { createDiskCache } from "../src/llm/disk_cache.ts";
 import { createGeminiClient } from "../src/llm/gemini_client.ts";
 import { redact } from "../src/llm/redact.ts";
 import { runPipeline } from "../src/pipeline/run_pipeline.ts";
-import { createStage4Runner } from "../src/pipeline/stage4_runner.ts";
+import { createStage4 } from "../src/pipeline/stage4.ts";
 import { DuckDbSink, openDuckDbSink } from "../src/sinks/duckdb.ts";
 import { jsonl, userPrompt } from "../src/testing/records.ts";
 import { SECRET_FREE_PROMPTS, secretFormats } from "../src/testing/secret_formats.ts";
@@ -40,12 +39,13 @@ function projects() {
 }
 
 async function run(dataDir: string, sources: string[], withKey: boolean) {
-  const config = parseCorrectionConfig({ batchSize: 15, workers: 2, maxRetries: 0 });
-  const stage4 = createStage4Runner({
+  // Every prompt goes to the model (no local prefilter): what leaves the machine is what is checked.
+  const config = parseCorrectionConfig({ batchSize: 15, workers: 2, maxRetries: 0, prefilter: "none" });
+  const stage4 = createStage4({
     client: withKey
       ? createGeminiClient({ apiKey: "test-key", model: config.model, timeoutMs: 5_000 })
       : null,
-    cache: createDiskCache(`${dataDir}/cache/gemini`),
+    cacheDir: `${dataDir}/cache/gemini`,
     config,
   });
   return await runPipeline({

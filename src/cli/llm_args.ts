@@ -6,12 +6,10 @@
  * @module
  */
 import { dataDirLayout } from "../state/data_dir.ts";
-import { parseCorrectionConfig } from "../llm/config.ts";
-import type { CorrectionConfig } from "../llm/config.ts";
-import { createDiskCache } from "../llm/disk_cache.ts";
+import { type CorrectionConfig, parseCorrectionConfig, Prefilters } from "../llm/config.ts";
 import type { CorrectionClient } from "../llm/gemini_client.ts";
-import { createStage4Runner } from "../pipeline/stage4_runner.ts";
-import type { Stage4Runner } from "../pipeline/run_pipeline.ts";
+import { createStage4, type Stage4Runner } from "../pipeline/stage4.ts";
+import type { Progress } from "../ports.ts";
 import { type FlagSpecs, intFlag, type ParsedFlags } from "./args.ts";
 import type { ConfigFile } from "./config_file.ts";
 import type { CommandContext } from "./context.ts";
@@ -44,6 +42,13 @@ export const llmFlags: FlagSpecs = {
     help:
       "Send Gemini requests to another base URL (gateway, proxy, test server; env CCPIPE_GEMINI_ENDPOINT)",
   },
+  prefilter: {
+    type: "string",
+    value: "NAME",
+    help: `Local check before the model: ${
+      Prefilters.join(" | ")
+    } (default spell: a prompt with no misspelled word is kept as typed, without a call)`,
+  },
   "no-llm": { type: "boolean", help: "Skip Stage 4 even when a key is set" },
 };
 
@@ -69,6 +74,13 @@ export function correctionConfigFrom(
   for (const [flag, key, min, max] of ints) {
     const value = intFlag(flags, flag, { min, max });
     if (value !== undefined) merged[key] = value;
+  }
+  const prefilter = flags.prefilter as string | undefined;
+  if (prefilter !== undefined) {
+    if (!(Prefilters as readonly string[]).includes(prefilter)) {
+      throw new UsageError(`--prefilter must be one of ${Prefilters.join(", ")}: got '${prefilter}'`);
+    }
+    merged.prefilter = prefilter;
   }
   return parseCorrectionConfig(merged);
 }
@@ -126,23 +138,44 @@ export function cacheDirOf(dataDir: string): string {
   return dataDirLayout(dataDir).geminiCache;
 }
 
-/** Builds the Stage 4 runner for `run`, or null when `--no-llm`. */
+/** What {@linkcode stage4From} may be given instead of reading flags and the environment. */
+export interface Stage4Overrides {
+  /** Makes the client instead of the environment's key (the demo's simulated Gemini). */
+  client?: (config: CorrectionConfig) => CorrectionClient;
+  /** Label shown in summaries, e.g. "simulated". */
+  label?: string;
+  /** Where the Stage 4 progress line goes. */
+  progress?: Progress;
+}
+
+/**
+ * Builds the Stage 4 runner for `run` and `demo`, or null when `--no-llm`: the one place flags, config
+ * file, environment and the data dir become a runner.
+ *
+ * @throws {UsageError} For a bad flag value.
+ * @throws {ConfigError} For a bad config value.
+ */
 export async function stage4From(
   flags: ParsedFlags,
   file: ConfigFile,
   dataDir: string,
   ctx: CommandContext,
+  overrides: Stage4Overrides = {},
 ): Promise<{ runner: Stage4Runner | null; access: GeminiAccess }> {
   const config = correctionConfigFrom(flags, file, ctx);
   if (flags["no-llm"]) return { runner: null, access: { kind: "none", source: null, endpoint: null } };
-  const { client, access } = await geminiClientFrom(flags, config, ctx);
-  const runner = createStage4Runner({
+  const { client, access } = overrides.client
+    ? { client: overrides.client(config), access: { kind: "api_key", source: null, endpoint: null } as const }
+    : await geminiClientFrom(flags, config, ctx);
+  const runner = createStage4({
     client,
-    cache: createDiskCache(cacheDirOf(dataDir), { clock: ctx.clock }),
+    cacheDir: cacheDirOf(dataDir),
     config,
     clock: ctx.clock,
     signal: ctx.signal,
+    progress: overrides.progress,
     dryRun: flags["dry-run"] === true,
+    label: overrides.label,
   });
   return { runner, access };
 }

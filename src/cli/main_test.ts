@@ -159,3 +159,47 @@ Deno.test("main() --json objects carry schema_version; discover --json is a summ
   assertEquals(full.files.length, 1);
   assertEquals(Object.keys(full.totals.fields).length, summary.totals.distinctFields);
 });
+
+Deno.test("main() run --prefilter picks the local check, from the flag or the config file", async () => {
+  await using tree = await writeTree({
+    "p/s.jsonl": jsonl([
+      userPrompt("fix teh bug", { uuid: "x1" }),
+      userPrompt("run the tests", { uuid: "x2" }),
+    ]),
+    "with-config/config.json": JSON.stringify({ correction: { prefilter: "none" } }),
+  });
+  const dryRun = async (dataDir: string, ...flags: string[]) => {
+    const result = await cli([
+      "run",
+      "--dry-run",
+      "--json",
+      "--source",
+      tree.join("p"),
+      "--data-dir",
+      dataDir,
+      ...flags,
+    ]);
+    assertEquals(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout);
+    return [
+      summary.stage4.details.prefilter,
+      summary.reconciliation.prompts.cleanLocal,
+      summary.stage4.pending,
+    ];
+  };
+  assertEquals(await dryRun(tree.join("d1")), ["spell", 1, 1]);
+  assertEquals(await dryRun(tree.join("d2"), "--prefilter", "none"), ["none", 0, 2]);
+  assertEquals(await dryRun(tree.join("with-config")), ["none", 0, 2]);
+  assertEquals(await dryRun(tree.join("with-config"), "--prefilter", "spell"), ["spell", 1, 1]);
+  const bad = await cli([
+    "run",
+    "--prefilter",
+    "grammar",
+    "--source",
+    tree.join("p"),
+    "--data-dir",
+    tree.join("d3"),
+  ]);
+  assertEquals([bad.code, bad.lines.length], [2, 1]);
+  assertMatch(bad.stderr, /--prefilter must be one of spell, none: got 'grammar'/);
+});

@@ -1,11 +1,11 @@
 /**
  * Progress on stderr, on one line: files and MB read of the total with rate and ETA while reading,
- * then the table being loaded. Redrawn at most ten times a second, clamped to the terminal's width,
+ * Stage 4's prompts, batches, calls and ETA while correcting, then the table being loaded. Redrawn at most ten times a second, clamped to the terminal's width,
  * and drawn only when stderr is a terminal (commands pass {@linkcode silentProgress} for `--json`).
  *
  * @module
  */
-import type { Progress } from "../ports.ts";
+import type { Progress, Stage4ProgressState } from "../ports.ts";
 import { silentProgress } from "../ports.ts";
 import type { Sink } from "../sinks/sink.ts";
 import { count, formatDuration, formatNumber } from "../format.ts";
@@ -79,7 +79,47 @@ export function terminalProgress(output: Output, now: () => number = Date.now): 
     tableLoaded() {
       output.status("");
     },
+    correcting(state) {
+      const t = now();
+      if (!state.done && t - lastDraw < REDRAW_MS) return;
+      lastDraw = t;
+      if (state.done) output.status("");
+      else show(stage4Line(state));
+    },
   };
+}
+
+/**
+ * The Stage 4 progress line.
+ *
+ * @example
+ * ```ts
+ * import { stage4Line } from "./progress.ts";
+ * const line = stage4Line({
+ *   prompts: 120, promptsTotal: 460, batchesDone: 3, batchesTotal: 9, calls: 4, cacheHits: 40,
+ *   rateLimited: 1, pausedMs: 12_000, etaMs: 65_000, done: false,
+ * });
+ * if (line !== "correcting 120/460 prompts · 3/9 batches · 4 calls · 40 cached · 1 × 429, waiting 12 s · ETA 1 min 05 s") {
+ *   throw new Error(line);
+ * }
+ * ```
+ *
+ * @param state Where Stage 4 stands.
+ * @returns One line.
+ */
+export function stage4Line(state: Stage4ProgressState): string {
+  const parts = [
+    `correcting ${formatNumber(state.prompts)}/${count(state.promptsTotal, "prompt")}`,
+    `${formatNumber(state.batchesDone)}/${count(state.batchesTotal, "batch", "batches")}`,
+    count(state.calls, "call"),
+    `${formatNumber(state.cacheHits)} cached`,
+  ];
+  if (state.rateLimited > 0) {
+    const waiting = state.pausedMs > 0 ? `, waiting ${formatDuration(state.pausedMs)}` : "";
+    parts.push(`${formatNumber(state.rateLimited)} × 429${waiting}`);
+  }
+  if (state.etaMs !== null) parts.push(`ETA ${formatDuration(state.etaMs)}`);
+  return parts.join(" · ");
 }
 
 /**

@@ -91,3 +91,59 @@ Deno.test("withLoadProgress() shows a line per table while it loads", async () =
   assertEquals(tty.statuses.at(-1), "");
   assertEquals(wrapped.location, "memory");
 });
+
+Deno.test("terminalProgress() draws Stage 4 on one throttled line and clears it when done", () => {
+  const tty = output(true, 200);
+  let now = 0;
+  const progress = terminalProgress(tty, () => now);
+  const state = {
+    prompts: 0,
+    promptsTotal: 30,
+    batchesDone: 0,
+    batchesTotal: 2,
+    calls: 0,
+    cacheHits: 0,
+    rateLimited: 0,
+    pausedMs: 0,
+    etaMs: null,
+    done: false,
+  };
+  now = 200;
+  progress.correcting!(state);
+  now = 250; // within 100 ms of the last draw: not drawn
+  progress.correcting!({ ...state, prompts: 5 });
+  now = 400;
+  progress.correcting!({
+    ...state,
+    prompts: 15,
+    batchesDone: 1,
+    calls: 2,
+    rateLimited: 1,
+    pausedMs: 1500,
+    etaMs: 61_000,
+  });
+  now = 410; // the end is always drawn
+  progress.correcting!({ ...state, prompts: 30, batchesDone: 2, calls: 3, etaMs: 0, done: true });
+  assertEquals(tty.statuses, [
+    "correcting 0/30 prompts · 0/2 batches · 0 calls · 0 cached",
+    "correcting 15/30 prompts · 1/2 batches · 2 calls · 0 cached · 1 × 429, waiting 2 s · ETA 1 min 01 s",
+    "",
+  ]);
+});
+
+Deno.test("terminalProgress() draws no Stage 4 line when stderr is not a terminal", () => {
+  const pipe = output(false);
+  terminalProgress(pipe).correcting?.({
+    prompts: 1,
+    promptsTotal: 1,
+    batchesDone: 1,
+    batchesTotal: 1,
+    calls: 1,
+    cacheHits: 0,
+    rateLimited: 0,
+    pausedMs: 0,
+    etaMs: 0,
+    done: true,
+  });
+  assertEquals(pipe.statuses, []);
+});

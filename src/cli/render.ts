@@ -60,7 +60,7 @@ export function renderRunSummary(summary: RunSummary, context: RunSummaryContext
       n(r.prompts.cacheHits)
     } cached + ${n(r.prompts.skipped)} skipped + ${n(r.prompts.dedupedInRun)} repeated + ${
       n(r.prompts.pending)
-    } pending  [${mark(r.prompts.balanced)}]${
+    } pending + ${n(r.prompts.cleanLocal)} clean by the spell check  [${mark(r.prompts.balanced)}]${
       r.prompts.carriedOver > 0 ? ` (${n(r.prompts.carriedOver)} carried over from an earlier run)` : ""
     }`,
   ];

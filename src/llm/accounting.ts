@@ -39,6 +39,8 @@ export interface CorrectionStats {
   cacheHits: number;
   /** Prompts skipped, by rule (`empty`, `slash_command`, `code_or_output`, `no_llm`). */
   skipped: Record<string, number>;
+  /** Distinct texts the local prefilter found clean: kept as typed, no call. */
+  cleanLocal: number;
   /** Prompts whose text was already in this run (answered once, fanned out). */
   inRunDuplicates: number;
   /** Distinct texts left pending (dry run or stopped) without being sent. */
@@ -81,6 +83,7 @@ export function createCorrectionStats(): CorrectionStats {
     itemsSent: 0,
     uniqueSent: 0,
     cacheHits: 0,
+    cleanLocal: 0,
     skipped: {},
     inRunDuplicates: 0,
     pendingUnsent: 0,

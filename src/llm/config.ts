@@ -9,6 +9,11 @@ import { ConfigError } from "../errors.ts";
 /** The longest delay a timer can wait: beyond 2^31 − 1 ms, `setTimeout` fires at once (every request would time out). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** The local prefilters (`--prefilter`, `correction.prefilter`). */
+export const Prefilters = ["spell", "none"] as const;
+/** A prefilter name. */
+export type Prefilter = typeof Prefilters[number];
+
 /**
  * The Stage 4 settings and their defaults.
  *
@@ -46,6 +51,11 @@ export const correctionConfigSchema = z.object({
   priceInPerMTok: z.number().min(0).default(0.10),
   /** USD per 1M output tokens. */
   priceOutPerMTok: z.number().min(0).default(0.40),
+  /**
+   * The local check that decides whether a prompt needs the model: `spell` (a code-aware spell check;
+   * a prompt with no flagged word is kept as typed, `unchanged_local`, without a call) or `none`.
+   */
+  prefilter: z.enum(Prefilters).default("spell"),
   /** Hallucination guard bounds. */
   guards: z.object({
     /** Largest allowed ratio between the longer and the shorter of original and corrected length. */

@@ -7,7 +7,7 @@ import {
   createMemoryCache,
   normalizeForKey,
 } from "./disk_cache.ts";
-import { FakeClock } from "./_test_clock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 
 const entry: CachedCorrection = { status: "corrected", corrected: "the fix", model: "m", at: 1_000 };
 const key = (text: string) =>

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { correctionAnswerJsonSchema } from "../schema/correction.ts";
 import { createGeminiClient, mapError, parseDuration } from "./gemini_client.ts";
 import { GeminiRequestError, GeminiResponseError, RateLimitError, TransientServiceError } from "./errors.ts";
-import { PROMPT_VERSION, SYSTEM_PROMPT } from "./prompt.ts";
-import { startMock } from "./_test_mock.ts";
+import { SYSTEM_PROMPT } from "./prompt.ts";
+import { startMocks } from "../../mocks/mod.ts";
 
 const KEY = "AIzaTEST-key-that-must-never-leak-0000000";
 const MODEL = "gemini-2.5-flash-lite";
@@ -17,49 +17,47 @@ function client(timeoutMs = 5_000, endpoint?: string) {
 }
 
 Deno.test("geminiClient.correctBatch() sends the wire contract and returns the validated answer", async () => {
-  using server = startMock();
+  using server = startMocks({ gemini: {} });
   const { answer, usage } = await client().correctBatch(items, {});
   assert.deepEqual(answer.items, [
     { id: "a1", corrected: "pls fix the bug in `fucntion()`" },
     { id: "a2", corrected: "what does this do" },
   ]);
   assert.ok(usage.promptTokens > 0 && usage.outputTokens > 0);
-  await new Promise((r) => setTimeout(r, 0));
   const body = JSON.parse(server.bodies[0]!);
   assert.equal(body.systemInstruction.parts[0].text, SYSTEM_PROMPT);
   assert.equal(body.generationConfig.responseMimeType, "application/json");
   assert.deepEqual(body.generationConfig.responseJsonSchema, correctionAnswerJsonSchema());
   assert.equal(body.contents.length, 1);
   assert.deepEqual(JSON.parse(body.contents[0].parts[0].text), { items });
-  assert.ok(PROMPT_VERSION);
-  assert.equal(server.mock.calls.length, 1);
+  assert.equal(server.gemini.calls.length, 1);
 });
 
 Deno.test("geminiClient sends to an overridden endpoint", async () => {
-  using server = startMock({ baseUrls: ["http://localhost:9/gw"] });
+  using server = startMocks({ gemini: { baseUrls: ["http://localhost:9/gw"] } });
   await client(5_000, "http://localhost:9/gw").correctBatch(items, {});
-  assert.equal(server.mock.calls.length, 1);
+  assert.equal(server.gemini.calls.length, 1);
 });
 
 Deno.test("geminiClient makes one attempt per call (SDK retries off) and maps 5xx", async () => {
-  using server = startMock({ faults: [{ fault: "http503", rate: 1 }] });
+  using server = startMocks({ gemini: { faults: [{ fault: "http503", rate: 1 }] } });
   const error = await client().correctBatch(items, {}).catch((e) => e);
   assert.ok(error instanceof TransientServiceError);
   assert.equal(error.kind, "http_5xx");
   assert.equal(error.status, 503);
-  assert.equal(server.mock.calls.length, 1);
+  assert.equal(server.gemini.calls.length, 1);
 });
 
 Deno.test("geminiClient maps per-minute and per-day 429s with their retry delay", async () => {
-  using server = startMock({ quotas: { rpm: 1 } });
+  using server = startMocks({ gemini: { quotas: { rpm: 1 } } });
   await client().correctBatch(items, {});
   const minute = await client().correctBatch(items, {}).catch((e) => e);
   assert.ok(minute instanceof RateLimitError);
   assert.equal(minute.isDaily, false);
   assert.match(minute.quotaId!, /PerMinute/);
   assert.ok(minute.retryDelayMs! > 0 && minute.retryDelayMs! <= 60_000);
-  server.mock.configure({ quotas: { rpd: 1 } });
-  server.mock.reset();
+  server.gemini.configure({ quotas: { rpd: 1 } });
+  server.gemini.reset();
   await client().correctBatch(items, {});
   const daily = await client().correctBatch(items, {}).catch((e) => e);
   assert.ok(daily instanceof RateLimitError);
@@ -74,7 +72,7 @@ Deno.test("geminiClient maps unusable answers to GeminiResponseError", async () 
       "blocked",
     ]]
   ) {
-    using _server = startMock({ faults: [{ fault: fault as "safety", rate: 1 }] });
+    using _server = startMocks({ gemini: { faults: [{ fault: fault as "safety", rate: 1 }] } });
     const error = await client().correctBatch(items, {}).catch((e) => e);
     assert.ok(error instanceof GeminiResponseError, fault);
     assert.equal(error.kind, kind, fault);
@@ -82,24 +80,28 @@ Deno.test("geminiClient maps unusable answers to GeminiResponseError", async () 
 });
 
 Deno.test("geminiClient maps a hang to a timeout", async () => {
-  using server = startMock({ faults: [{ fault: "hang", rate: 1 }], hangMaxMs: 5_000 });
+  using server = startMocks({ gemini: { faults: [{ fault: "hang", rate: 1 }], hangMaxMs: 5_000 } });
   const error = await client(100).correctBatch(items, {}).catch((e) => e);
   assert.ok(error instanceof TransientServiceError);
   assert.equal(error.kind, "timeout");
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(server.mock.calls[0]?.status, 499);
+  // The mock records the call once it sees the abort: let the event loop run until then.
+  for (let turn = 0; turn < 1_000 && server.gemini.calls.length === 0; turn++) {
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  assert.equal(server.gemini.calls[0]?.status, 499);
 });
 
 Deno.test("geminiClient rejects with the caller's abort reason", async () => {
-  using _server = startMock({ latency: { kind: "fixed", ms: 2_000 } });
+  using mocks = startMocks({ gemini: { latency: { kind: "fixed", ms: 2_000 } } });
   const controller = new AbortController();
+  // Abort once the request is in flight (the mock would answer only after 2 s).
+  mocks.server.events.on("request:start", () => controller.abort(new Error("user stop")));
   const pending = client().correctBatch(items, { signal: controller.signal });
-  setTimeout(() => controller.abort(new Error("user stop")), 20);
   await assert.rejects(pending, /user stop/);
 });
 
 Deno.test("geminiClient error messages hold neither the key nor prompt text", async () => {
-  using _server = startMock({ faults: [{ fault: "http500", rate: 1 }] });
+  using _server = startMocks({ gemini: { faults: [{ fault: "http500", rate: 1 }] } });
   const errors = [
     await client().correctBatch(items, {}).catch((e) => e),
     await createGeminiClient({ apiKey: KEY, model: "no-such-model", timeoutMs: 5_000 }).correctBatch(
@@ -118,7 +120,7 @@ Deno.test("geminiClient error messages hold neither the key nor prompt text", as
 });
 
 Deno.test("geminiClient.checkModel() reports whether the model exists", async () => {
-  using _server = startMock();
+  using _server = startMocks({ gemini: {} });
   assert.equal((await client().checkModel()).exists, true);
   const missing = await createGeminiClient({ apiKey: KEY, model: "gemini-2.0-flash-lite", timeoutMs: 5_000 })
     .checkModel();

@@ -79,6 +79,23 @@ export function protectedSpans(text: string): Record<"placeholder" | "code_span"
   return { placeholder, code_span: [...fenced, ...inline], url, path };
 }
 
+/**
+ * Blanks every placeholder, code span, URL and path out of a text: the prose a spell check may read.
+ *
+ * @example
+ * ```ts
+ * import { proseOf } from "./guards.ts";
+ * if (proseOf("see `fooBar()` in src/a.ts") !== "see   in  ") throw new Error();
+ * ```
+ *
+ * @param text An (already redacted) original text.
+ * @returns The text with those spans replaced by a space each.
+ */
+export function proseOf(text: string): string {
+  return text.replace(PLACEHOLDER, " ").replace(FENCED, " ").replace(INLINE_CODE, " ").replace(URL, " ")
+    .replace(PATH, " ");
+}
+
 function trimTrailingPunctuation(span: string): string {
   return span.replace(/[.,;:!?]+$/, "");
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { correctionRequestSchema } from "../schema/correction.ts";
 import {
   buildRequestText,
@@ -28,5 +29,14 @@ Deno.test("estimateRequestTokens() grows with the batch and counts the instructi
 Deno.test("SYSTEM_PROMPT asks to keep placeholders and code verbatim", () => {
   assert.match(SYSTEM_PROMPT, /\{\{SECRET_1\}\}/);
   assert.match(SYSTEM_PROMPT, /verbatim/);
-  assert.match(PROMPT_VERSION, /\S/);
+});
+
+Deno.test("PROMPT_VERSION names this exact SYSTEM_PROMPT", () => {
+  // Cached answers are keyed by PROMPT_VERSION: a changed prompt with the old version would serve
+  // answers to a question no longer asked. Changing the prompt means a new version, and both values here.
+  const promptSha = createHash("sha256").update(SYSTEM_PROMPT).digest("hex").slice(0, 16);
+  assert.deepEqual({ version: PROMPT_VERSION, promptSha }, {
+    version: "2026-11-v1",
+    promptSha: "085c127fb2f15d64",
+  });
 });

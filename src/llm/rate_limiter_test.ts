@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createRateLimiter } from "./rate_limiter.ts";
-import { FakeClock, settle } from "./_test_clock.ts";
+import { FakeClock, settle } from "../testing/fake_clock.ts";
 
 /** Starts `n` acquisitions and records the clock time at which each is granted. */
 function grantTimes(

@@ -60,6 +60,8 @@ export interface NormaliseOptions {
   timeZone?: string;
   /** Told about every event, for the manifest. */
   inventory: Inventory;
+  /** Sees every message row (Stage 4's prefilter learns the user's vocabulary from them). */
+  onMessage?: (row: MessageRow) => void;
 }
 
 /** Returns zeroed counts starting from `watermarks`. */
@@ -153,6 +155,7 @@ export async function* normalise(
       sessions.observeMessage(row);
       counts.kinds[row.kind] = (counts.kinds[row.kind] ?? 0) + 1;
       if (row.kind === "human_prompt") counts.prompts++;
+      options.onMessage?.(row);
       yield { table: "messages", row };
     }
   }

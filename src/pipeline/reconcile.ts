@@ -37,7 +37,9 @@ export interface Reconciliation {
     skipped: number;
     dedupedInRun: number;
     pending: number;
-    /** total = sent + cacheHits + skipped + dedupedInRun + pending */
+    /** Distinct prompts the local prefilter found clean (`unchanged_local`): no call. */
+    cleanLocal: number;
+    /** total = sent + cacheHits + skipped + dedupedInRun + pending + cleanLocal */
     balanced: boolean;
   };
 }
@@ -59,7 +61,8 @@ export function reconcile(input: {
     prompts: {
       ...prompts,
       balanced: prompts.total ===
-        prompts.sent + prompts.cacheHits + prompts.skipped + prompts.dedupedInRun + prompts.pending,
+        prompts.sent + prompts.cacheHits + prompts.skipped + prompts.dedupedInRun + prompts.pending +
+          prompts.cleanLocal,
     },
   };
 }

@@ -17,7 +17,7 @@
 import { InputError } from "../errors.ts";
 import { faultPoint } from "../fault_point.ts";
 import { createRunId } from "../ids.ts";
-import type { CorrectionResult, PromptToCorrect } from "../stages/correct.ts";
+import type { CorrectionResult, PromptToCorrect, Stage4Accounting, Stage4Runner } from "./stage4.ts";
 import type { FileSystem } from "../io/file_system.ts";
 import type { Clock, Progress } from "../ports.ts";
 import { silentProgress, systemClock } from "../ports.ts";
@@ -43,33 +43,7 @@ import { type LoadPackage, PackageTables, stagePackage } from "./stage_package.t
 import { correctPackage } from "./correct_package.ts";
 import { loadPackage } from "./load_package.ts";
 
-export type { CorrectionResult, PromptToCorrect };
-
-/** Stage 4 as the pipeline sees it: results in input order, plus counts for the reconciliation. */
-export interface Stage4Runner {
-  readonly model: string;
-  /** Whether an LLM is available; without one every prompt is `skipped_no_llm` and no pass runs. */
-  readonly enabled: boolean;
-  correct(prompts: AsyncIterable<PromptToCorrect>): AsyncIterable<CorrectionResult>;
-  /** Counts for the reconciliation and the `runs` row, read after `correct` finished. */
-  accounting(): Stage4Accounting;
-}
-
-/** What Stage 4 reports to the run. */
-export interface Stage4Accounting {
-  sent: number;
-  cacheHits: number;
-  skipped: number;
-  dedupedInRun: number;
-  pending: number;
-  calls: number;
-  tokensIn: number;
-  tokensOut: number;
-  costUsd: number;
-  /** Set when the stage stopped early, e.g. `daily_quota`. */
-  stopped: string | null;
-  details: Record<string, unknown>;
-}
+export type { CorrectionResult, PromptToCorrect, Stage4Accounting, Stage4Runner };
 
 /** Options of {@linkcode runPipeline}. */
 export interface PipelineOptions {
@@ -221,6 +195,7 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
     promptStatus: stage4 ? "pending" : "skipped_no_llm",
     timeZone: ctx.timeZone,
     inventory,
+    onMessage: stage4?.learn ? (row) => stage4.learn?.(row) : undefined,
   }, counts);
   const waitingPrompts = !stage4 && untilStage >= 3 && !ctx.dryRun;
   let pkg: LoadPackage = await stagePackage(
@@ -392,6 +367,7 @@ function reconcileRun(
       skipped: stage4 ? stage4.skipped : counts.prompts,
       dedupedInRun: stage4?.dedupedInRun ?? 0,
       pending: stage4?.pending ?? 0,
+      cleanLocal: stage4?.cleanLocal ?? 0,
     },
   });
 }

@@ -2,13 +2,12 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { startMocks } from "../../mocks/mod.ts";
 import { denoFileSystem } from "../io/file_system.ts";
 import { parseCorrectionConfig } from "../llm/config.ts";
-import { createDiskCache } from "../llm/disk_cache.ts";
 import { createGeminiClient } from "../llm/gemini_client.ts";
 import { DuckDbSink, openDuckDbSink } from "../sinks/duckdb.ts";
-import { jsonl, userPrompt } from "../testing/records.ts";
+import { assistantLine, jsonl, userPrompt } from "../testing/records.ts";
 import { writeTree } from "../testing/write_tree.ts";
 import { runPipeline } from "./run_pipeline.ts";
-import { createStage4Runner } from "./stage4_runner.ts";
+import { createStage4 } from "./stage4.ts";
 
 const fs = denoFileSystem();
 const TEXTS = [
@@ -32,11 +31,11 @@ function tree(texts: string[], prefix = "p") {
   return { "projects/-home-a/s1.jsonl": jsonl(records) };
 }
 
-async function runOnce(dataDir: string, sources: string[]) {
-  const config = parseCorrectionConfig({ batchSize: 3, workers: 2, maxRetries: 0 });
-  const stage4 = createStage4Runner({
+async function runOnce(dataDir: string, sources: string[], prefilter: "spell" | "none" = "none") {
+  const config = parseCorrectionConfig({ batchSize: 3, workers: 2, maxRetries: 0, prefilter });
+  const stage4 = createStage4({
     client: createGeminiClient({ apiKey: "test-key", model: config.model, timeoutMs: 5_000 }),
-    cache: createDiskCache(`${dataDir}/cache/gemini`),
+    cacheDir: `${dataDir}/cache/gemini`,
     config,
   });
   return await runPipeline({
@@ -138,4 +137,38 @@ Deno.test("runPipeline() corrects prompts of earlier runs that had no key once a
   mocks.gemini.reset();
   const third = await runOnce(dataDir, [t.join("projects")]);
   assertEquals([third.reconciliation.prompts.carriedOver, mocks.gemini.calls.length], [0, 0]);
+});
+
+Deno.test("runPipeline() with the spell prefilter sends only prompts with a flagged word", async () => {
+  using mocks = startMocks({ gemini: {} });
+  const texts = [
+    "fix teh loader", // flagged: teh
+    "yes",
+    "run the tests again please",
+    "rename the zorblax module", // zorblax: unknown here, but Claude's answer below uses it twice
+    "its already broken", // a real-word error (it's)
+  ];
+  const records = texts.map((text, i) =>
+    userPrompt(text, { uuid: `p${i}`, timestamp: `2026-05-02T09:00:0${i}.000Z` })
+  );
+  const line = assistantLine("msg_1", "req_1", { input: 1, output: 1 }, { uuid: "a1" });
+  const message = line.message as Record<string, unknown>;
+  message.content = [{ type: "text", text: "The zorblax module loads zorblax plugins." }];
+  await using t = await writeTree({ "projects/-home-a/s1.jsonl": jsonl([...records, line]) });
+  const dataDir = t.join("data");
+  const first = await runOnce(dataDir, [t.join("projects")], "spell");
+  // "fix teh loader" and "its already broken": 2 prompts, one batch of 3.
+  assertEquals(mocks.gemini.calls.length, 1);
+  const prompts = first.reconciliation.prompts;
+  assertEquals([prompts.total, prompts.sent, prompts.cleanLocal, prompts.balanced], [5, 2, 3, true]);
+  await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+  const rows = await db.query(
+    "SELECT uuid, corrected_text, correction_status, correction_model FROM messages WHERE uuid = 'p3'",
+  );
+  assertEquals(rows, [{
+    uuid: "p3",
+    corrected_text: "rename the zorblax module",
+    correction_status: "unchanged_local",
+    correction_model: null,
+  }]);
 });

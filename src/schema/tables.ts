@@ -29,6 +29,7 @@ export const CorrectionStatuses = [
   "pending",
   "corrected",
   "unchanged",
+  "unchanged_local",
   "skipped_no_llm",
   "skipped_empty",
   "skipped_slash_command",

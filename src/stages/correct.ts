@@ -2,13 +2,13 @@
  * Stage 4: corrects the typos in typed prompts through Gemini, as fast as the quota allows, never
  * paying twice for the same text, and never letting a model's mistake into the data.
  *
- * Per prompt: skip rules → redaction → content key → in-run dedupe → cache → batch of `batchSize`
- * → a `p-limit` pool of `workers` sharing one rate limiter → guards → cache write → restore.
+ * Per prompt: skip rules → redaction → content key → in-run dedupe → cache → local prefilter → batch of
+ * `batchSize` → a `p-limit` pool of `workers` sharing one rate limiter → guards → cache write → restore.
  *
  * @module
  */
-import pLimit from "p-limit";
-import { type Clock, systemClock } from "../ports.ts";
+import pLimit, { type LimitFunction } from "p-limit";
+import { type Clock, type Stage4ProgressState, systemClock } from "../ports.ts";
 import type { CorrectionItem } from "../schema/correction.ts";
 import {
   bump,
@@ -24,15 +24,18 @@ import {
   GeminiRequestError,
   GeminiResponseError,
   RateLimitError,
+  type ResponseKind,
+  type TransientKind,
   TransientServiceError,
 } from "../llm/errors.ts";
 import type { CorrectionClient } from "../llm/gemini_client.ts";
-import { checkItem, matchIds } from "../llm/guards.ts";
+import { checkItem, type GuardName, matchIds } from "../llm/guards.ts";
 import { estimateOutputTokens, estimateRequestTokens, PROMPT_VERSION } from "../llm/prompt.ts";
 import { createRateLimiter, type RateLimiter } from "../llm/rate_limiter.ts";
 import { redact, restore } from "../llm/redact.ts";
 import { backoffDelay } from "../llm/retry.ts";
-import { skipRuleFor } from "../llm/select.ts";
+import { type SkipRule, skipRuleFor } from "../llm/select.ts";
+import type { SpellPrefilter } from "../llm/spell_prefilter.ts";
 
 export { createCorrectionStats };
 export type { CorrectionStats };
@@ -45,14 +48,36 @@ export interface PromptToCorrect {
   text: string;
 }
 
+/** Why an item failed for good: a retry family given up on, an unusable answer, or an HTTP refusal. */
+export type FailureKind = "rate_limited" | TransientKind | ResponseKind | `http_${number}` | "internal";
+
+/**
+ * A prompt's Stage 4 outcome (the `messages.correction_status` column).
+ *
+ * - `corrected`, `unchanged`: the model answered (now or from the cache).
+ * - `unchanged_local`: the local prefilter found nothing to correct; no call.
+ * - `skipped_<rule>`: a skip rule, or `skipped_no_llm` without a key.
+ * - `pending`: a dry run, or sending stopped (per-day quota, refused key or model); a later run retries.
+ * - `rejected_<guard>`: a guard refused every answer; the original is kept.
+ * - `failed_<kind>`: the request failed for good; the original is kept.
+ */
+export type CorrectionStatus =
+  | "corrected"
+  | "unchanged"
+  | "unchanged_local"
+  | "pending"
+  | `skipped_${SkipRule | "no_llm"}`
+  | `rejected_${GuardName}`
+  | `failed_${FailureKind}`;
+
 /** The Stage 4 outcome of one prompt (the `messages` correction columns). */
 export interface CorrectionResult {
   /** The message's uuid. */
   uuid: string;
-  /** Corrected text (`corrected`), the original (`unchanged`, `rejected_*`, `failed_*`), or null (skipped, pending). */
+  /** Corrected text (`corrected`), the original (`unchanged*`, `rejected_*`, `failed_*`), or null (skipped, pending). */
   corrected_text: string | null;
-  /** See {@linkcode correct} for the statuses. */
-  correction_status: string;
+  /** See {@linkcode CorrectionStatus}. */
+  correction_status: CorrectionStatus;
   /** The model that answered, or null when none did. */
   correction_model: string | null;
 }
@@ -81,10 +106,20 @@ export interface CorrectOptions {
   dryRun?: boolean;
   /** Random source for backoff jitter. @default {Math.random} */
   random?: () => number;
+  /**
+   * The local check that decides whether a prompt needs the model; a prompt it finds clean is
+   * `unchanged_local` and costs no call. Null sends every prompt the rules keep.
+   * @default {null}
+   */
+  prefilter?: SpellPrefilter | null;
+  /** How many prompts to expect in all, for the progress line (read at each report). */
+  expectedPrompts?: () => number;
+  /** Receives the stage's progress after each result and each batch; the receiver throttles. */
+  onProgress?: (state: Stage4ProgressState) => void;
 }
 
 interface Outcome {
-  status: string;
+  status: CorrectionStatus;
   /** Redacted corrected text, for `corrected` only. */
   corrected: string | null;
   model: string | null;
@@ -109,91 +144,300 @@ interface Unique {
 type BatchResult = { unique: Unique; outcome: Outcome } | { unique: Unique; split: true };
 
 const PENDING: Outcome = { status: "pending", corrected: null, model: null };
-const CACHEABLE = /^(?:corrected|unchanged|rejected_\w+)$/;
+const CLEAN_LOCAL: Outcome = { status: "unchanged_local", corrected: null, model: null };
+
+/** Whether an outcome is the model's verdict on the text (cached), not a circumstance of this run. */
+function isCacheable(status: CorrectionStatus): boolean {
+  return status === "corrected" || status === "unchanged" || status.startsWith("rejected_");
+}
+
+/** What a prompt's `corrected_text` is for an outcome: the correction, the original, or nothing. */
+function textFor(outcome: Outcome, slot: Slot): string | null {
+  if (outcome.status === "corrected") return restore(outcome.corrected!, slot.secrets);
+  if (outcome.status === "pending" || outcome.status.startsWith("skipped_")) return null;
+  return slot.original;
+}
 
 /**
  * Corrects prompts. Yields exactly one result per input, in input order, with bounded buffering:
  * the next batch is pulled only when a worker is free, and at most about `4 × workers × batchSize`
  * prompts wait for their turn to be yielded.
  *
- * Statuses: `corrected`, `unchanged`, `skipped_empty`, `skipped_slash_command`,
- * `skipped_code_or_output`, `skipped_no_llm`, `pending` (dry run, or sending stopped by a per-day
- * quota or a refused key/model), `rejected_<guard>` and `failed_<error>`. A prompt answered from the
- * cache gets the cached status. On a per-day quota the stage stops sending, keeps what finished,
- * yields the rest as `pending` and sets `stats.stopped = "daily_quota"`; a rerun resumes from the cache.
+ * See {@linkcode CorrectionStatus} for the statuses. A prompt answered from the cache gets the cached
+ * status. On a per-day quota the stage stops sending, keeps what finished, yields the rest as `pending`
+ * and sets `stats.stopped = "daily_quota"`; a rerun resumes from the cache.
  *
  * @param source Prompts, in the order results are wanted.
- * @param options Client, cache, config, clock, stats, signal, dry run.
+ * @param options Client, cache, config, clock, stats, signal, dry run, prefilter, progress.
  * @returns The results, in input order.
  * @throws The abort reason when `signal` aborts.
  */
-export async function* correct(
+export function correct(
   source: AsyncIterable<PromptToCorrect>,
   options: CorrectOptions,
 ): AsyncGenerator<CorrectionResult> {
-  const { client, cache, config, stats, dryRun = false, random = Math.random } = options;
-  const clock = options.clock ?? systemClock;
-  const outer = options.signal;
-  if (outer?.aborted) throw outer.reason;
-  const started = clock.now();
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(outer!.reason);
-  outer?.addEventListener("abort", onOuterAbort, { once: true });
-  const signal = controller.signal;
-  const aborted = new Promise<never>((_, reject) => {
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-  aborted.catch(() => {});
+  return new CorrectionRun(options).run(source);
+}
 
-  const model = client?.model ?? config.model;
-  const settings = { temperature: config.temperature };
-  const limiter = createRateLimiter({ rpm: config.rpm, tpm: config.tpm, minGapMs: config.minGapMs, clock });
-  const limit = pLimit(config.workers);
-  const maxBuffered = 4 * config.workers * config.batchSize + 64;
+/**
+ * One pass of Stage 4: admission (skip rules, redaction, dedupe, cache, prefilter), scheduling (batches
+ * on a `p-limit` pool that owns the worker bound) and ordered output.
+ */
+class CorrectionRun {
+  #options: CorrectOptions;
+  #clock: Clock;
+  #stats: CorrectionStats;
+  #model: string;
+  #limiter: RateLimiter;
+  /** The pool: at most `workers` batches run, the rest wait in p-limit's queue. */
+  #pool: LimitFunction;
+  #controller = new AbortController();
+  #aborted: Promise<never>;
+  #started: number;
+  #maxBuffered: number;
 
-  const slots: (Slot | undefined)[] = [];
-  let head = 0;
-  const byKey = new Map<string, Unique>();
-  let building: Unique[] = [];
-  const ready: Unique[][] = [];
-  const running = new Set<Promise<void>>();
-  let wake = Promise.withResolvers<void>();
-  let stopped = false;
-  const dry = { items: [] as CorrectionItem[], batches: 0, tokensIn: 0, tokensOut: 0, selected: 0 };
+  /** Results in input order; `#head` is the next one to yield. */
+  #slots: (Slot | undefined)[] = [];
+  #head = 0;
+  #byKey = new Map<string, Unique>();
+  #building: Unique[] = [];
+  #running = new Set<Promise<void>>();
+  #wake = Promise.withResolvers<void>();
+  #stopped = false;
+  #counts = { admitted: 0, queued: 0, yielded: 0, batchesFormed: 0, batchesDone: 0 };
+  #dry = { items: [] as CorrectionItem[], batches: 0, tokensIn: 0, tokensOut: 0, selected: 0 };
 
-  const fill = (slot: Slot, outcome: Outcome) => {
-    const { status } = outcome;
-    const text = status === "corrected"
-      ? restore(outcome.corrected!, slot.secrets)
-      : status === "pending" || status.startsWith("skipped_")
-      ? null
-      : slot.original;
+  constructor(options: CorrectOptions) {
+    const { config } = options;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#stats = options.stats;
+    this.#model = options.client?.model ?? config.model;
+    this.#limiter = createRateLimiter({
+      rpm: config.rpm,
+      tpm: config.tpm,
+      minGapMs: config.minGapMs,
+      clock: this.#clock,
+    });
+    this.#pool = pLimit(config.workers);
+    this.#maxBuffered = 4 * config.workers * config.batchSize + 64;
+    this.#started = this.#clock.now();
+    const signal = this.#controller.signal;
+    this.#aborted = new Promise<never>((_, reject) => {
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    this.#aborted.catch(() => {});
+  }
+
+  async *run(source: AsyncIterable<PromptToCorrect>): AsyncGenerator<CorrectionResult> {
+    const outer = this.#options.signal;
+    if (outer?.aborted) throw outer.reason;
+    const onOuterAbort = () => this.#controller.abort(outer!.reason);
+    outer?.addEventListener("abort", onOuterAbort, { once: true });
+    const signal = this.#controller.signal;
+    const { config } = this.#options;
+    const iterator = source[Symbol.asyncIterator]();
+    let sourceDone = false;
+    try {
+      while (true) {
+        yield* this.#ready();
+        if (signal.aborted) throw signal.reason;
+        if (this.#stopped) this.#building.splice(0).forEach((unique) => this.#leavePending(unique));
+        const buffered = this.#slots.length - this.#head;
+        // Pull more input only while the pool has a free worker (nothing would wait in its queue).
+        const workerFree = this.#pool.activeCount + this.#pool.pendingCount < this.#pool.concurrency;
+        if (!sourceDone && workerFree && buffered < this.#maxBuffered) {
+          const next = await Promise.race([iterator.next(), this.#aborted]);
+          if (next.done) {
+            sourceDone = true;
+            this.#flush();
+            if (this.#options.dryRun) this.#dryAdd(undefined);
+          } else await this.#admit(next.value);
+          continue;
+        }
+        if (sourceDone && this.#head === this.#slots.length && this.#running.size === 0) break;
+        if (this.#building.length > 0 && buffered >= this.#maxBuffered) {
+          this.#flush();
+          continue;
+        }
+        if (this.#running.size === 0) {
+          // Unreachable by construction (something unresolved is always queued or running).
+          throw new Error("Cannot continue correct() as no batch is running and no result is ready");
+        }
+        await Promise.race([this.#wake.promise, this.#aborted]);
+        this.#wake = Promise.withResolvers<void>();
+      }
+    } finally {
+      outer?.removeEventListener("abort", onOuterAbort);
+      if (!signal.aborted) this.#controller.abort(new DOMException("correct() ended", "AbortError"));
+      await Promise.allSettled([...this.#running]);
+      // Not awaited: a source stuck in next() would hold the abort up.
+      if (!sourceDone) iterator.return?.()?.catch(() => {});
+      this.#finish(config);
+    }
+  }
+
+  /** Yields the finished results at the head, in input order. */
+  *#ready(): Generator<CorrectionResult> {
+    const signal = this.#controller.signal;
+    while (this.#head < this.#slots.length && this.#slots[this.#head]!.result) {
+      if (signal.aborted) throw signal.reason;
+      const result = this.#slots[this.#head]!.result!;
+      this.#slots[this.#head++] = undefined;
+      bump(this.#stats.statuses, result.correction_status);
+      this.#counts.yielded++;
+      this.#report();
+      yield result;
+    }
+    if (this.#head > 4096 && this.#head * 2 > this.#slots.length) {
+      this.#slots.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Admission: skip rules, redaction, in-run dedupe, cache, prefilter, then a batch. */
+  async #admit(prompt: PromptToCorrect): Promise<void> {
+    const { client, cache, config, dryRun, prefilter } = this.#options;
+    const stats = this.#stats;
+    stats.prompts++;
+    this.#counts.admitted++;
+    const slot: Slot = { uuid: prompt.uuid, original: prompt.text, secrets: [] };
+    this.#slots.push(slot);
+    if (!client && !dryRun) {
+      bump(stats.skipped, "no_llm");
+      return this.#fill(slot, { status: "skipped_no_llm", corrected: null, model: null });
+    }
+    const rule = skipRuleFor(prompt.text);
+    if (rule) {
+      bump(stats.skipped, rule);
+      return this.#fill(slot, { status: `skipped_${rule}`, corrected: null, model: null });
+    }
+    const redacted = redact(prompt.text);
+    slot.secrets = redacted.secrets;
+    const text = normalizeForKey(redacted.text);
+    const key = cacheKey({
+      model: this.#model,
+      promptVersion: PROMPT_VERSION,
+      settings: { temperature: config.temperature },
+      text,
+    });
+    const existing = this.#byKey.get(key);
+    if (existing) {
+      stats.inRunDuplicates++;
+      if (existing.outcome) this.#fill(slot, existing.outcome);
+      else existing.slots.push(slot);
+      return;
+    }
+    const unique: Unique = { key, text, slots: [slot], attempted: false };
+    this.#byKey.set(key, unique);
+    const cached = await cache.get(key);
+    if (cached) {
+      stats.cacheHits++;
+      const status = cached.status as CorrectionStatus;
+      return this.#settle(unique, { status, corrected: cached.corrected, model: cached.model });
+    }
+    if (prefilter && !prefilter.needsModel(text)) {
+      stats.cleanLocal++;
+      return this.#settle(unique, CLEAN_LOCAL);
+    }
+    if (dryRun) {
+      this.#dry.selected++;
+      this.#dryAdd(unique);
+      return this.#leavePending(unique);
+    }
+    if (this.#stopped) return this.#leavePending(unique);
+    this.#counts.queued++;
+    this.#building.push(unique);
+    if (this.#building.length >= config.batchSize) this.#flush();
+  }
+
+  /** Closes the batch being built and hands it to the pool. */
+  #flush(): void {
+    if (this.#building.length > 0) this.#dispatch(this.#building);
+    this.#building = [];
+  }
+
+  /** Scheduling: the pool runs the batch when a worker is free; a split re-enters as single items. */
+  #dispatch(batch: Unique[]): void {
+    const stats = this.#stats;
+    this.#counts.batchesFormed++;
+    const job = this.#pool(async () => {
+      // A batch that waited in the pool's queue past a stop is never sent.
+      if (this.#stopped) {
+        for (const unique of batch) this.#leavePending(unique);
+        return [];
+      }
+      for (const unique of batch) {
+        if (!unique.attempted) stats.uniqueSent++;
+        unique.attempted = true;
+      }
+      return await runBatch(batch, this.#batchContext());
+    })
+      .then((results) => {
+        for (const result of results) {
+          if ("split" in result) {
+            bump(stats.retries, "split");
+            this.#dispatch([result.unique]);
+          } else this.#settle(result.unique, result.outcome);
+        }
+      }, () => {
+        for (const unique of batch) {
+          if (!unique.outcome) {
+            this.#settle(unique, { status: "failed_internal", corrected: null, model: this.#model });
+          }
+        }
+      })
+      .finally(() => {
+        this.#counts.batchesDone++;
+        this.#report();
+        this.#running.delete(job);
+        this.#wake.resolve();
+      });
+    this.#running.add(job);
+  }
+
+  #batchContext(): BatchContext {
+    return {
+      client: this.#options.client!,
+      cache: this.#options.cache,
+      config: this.#options.config,
+      clock: this.#clock,
+      stats: this.#stats,
+      limiter: this.#limiter,
+      signal: this.#controller.signal,
+      random: this.#options.random ?? Math.random,
+      isStopped: () => this.#stopped,
+      stop: (reason) => {
+        if (!this.#stopped) this.#stats.stopped = reason;
+        this.#stopped = true;
+      },
+    };
+  }
+
+  #fill(slot: Slot, outcome: Outcome): void {
     slot.result = {
       uuid: slot.uuid,
-      corrected_text: text,
-      correction_status: status,
+      corrected_text: textFor(outcome, slot),
+      correction_status: outcome.status,
       correction_model: outcome.model,
     };
-  };
-  const settle = (unique: Unique, outcome: Outcome) => {
+  }
+
+  #settle(unique: Unique, outcome: Outcome): void {
     unique.outcome = outcome;
     unique.text = ""; // Free the text; only the outcome is needed for later duplicates.
-    for (const slot of unique.slots) fill(slot, outcome);
+    for (const slot of unique.slots) this.#fill(slot, outcome);
     unique.slots = [];
-  };
-  const leavePending = (unique: Unique) => {
-    if (!unique.attempted) stats.pendingUnsent++;
-    settle(unique, PENDING);
-  };
-  const stop = (reason: Exclude<StopReason, null>) => {
-    if (!stopped) stats.stopped = reason;
-    stopped = true;
-  };
-  const flush = () => {
-    if (building.length > 0) ready.push(building);
-    building = [];
-  };
-  const dryAdd = (unique: Unique | undefined) => {
+  }
+
+  #leavePending(unique: Unique): void {
+    if (!unique.attempted) this.#stats.pendingUnsent++;
+    this.#settle(unique, PENDING);
+  }
+
+  #dryAdd(unique: Unique | undefined): void {
+    const { config } = this.#options;
+    const dry = this.#dry;
     if (unique) dry.items.push({ id: `a${dry.items.length + 1}`, text: unique.text });
     if (dry.items.length >= config.batchSize || (!unique && dry.items.length > 0)) {
       dry.batches++;
@@ -201,141 +445,48 @@ export async function* correct(
       dry.tokensOut += estimateOutputTokens(dry.items);
       dry.items = [];
     }
-  };
+  }
 
-  const admit = async (prompt: PromptToCorrect) => {
-    stats.prompts++;
-    const slot: Slot = { uuid: prompt.uuid, original: prompt.text, secrets: [] };
-    slots.push(slot);
-    if (!client && !dryRun) {
-      bump(stats.skipped, "no_llm");
-      return fill(slot, { status: "skipped_no_llm", corrected: null, model: null });
-    }
-    const rule = skipRuleFor(prompt.text);
-    if (rule) {
-      bump(stats.skipped, rule);
-      return fill(slot, { status: `skipped_${rule}`, corrected: null, model: null });
-    }
-    const redacted = redact(prompt.text);
-    slot.secrets = redacted.secrets;
-    const text = normalizeForKey(redacted.text);
-    const key = cacheKey({ model, promptVersion: PROMPT_VERSION, settings, text });
-    const existing = byKey.get(key);
-    if (existing) {
-      stats.inRunDuplicates++;
-      if (existing.outcome) fill(slot, existing.outcome);
-      else existing.slots.push(slot);
-      return;
-    }
-    const unique: Unique = { key, text, slots: [slot], attempted: false };
-    byKey.set(key, unique);
-    const cached = await cache.get(key);
-    if (cached) {
-      stats.cacheHits++;
-      return settle(unique, { status: cached.status, corrected: cached.corrected, model: cached.model });
-    }
-    if (dryRun) {
-      dry.selected++;
-      dryAdd(unique);
-      return leavePending(unique);
-    }
-    if (stopped) return leavePending(unique);
-    building.push(unique);
-    if (building.length >= config.batchSize) flush();
-  };
+  /** Reports progress: counts so far, batches expected, and an ETA from the limiter's rate. */
+  #report(done = false): void {
+    const { onProgress, expectedPrompts, config, dryRun } = this.#options;
+    if (!onProgress) return;
+    const { admitted, queued, yielded, batchesFormed, batchesDone } = this.#counts;
+    const now = this.#clock.now();
+    const promptsTotal = Math.max(expectedPrompts?.() ?? 0, admitted);
+    const share = admitted > 0 ? queued / admitted : 0;
+    const batchesTotal = batchesFormed + (this.#building.length > 0 ? 1 : 0) +
+      Math.ceil(((promptsTotal - admitted) * share) / config.batchSize);
+    // The limiter's rate bounds the pace; a slower observed pace (latency-bound) wins when known.
+    const elapsed = now - this.#started;
+    const limiterPerMs = config.rpm / 60_000;
+    const observedPerMs = batchesDone > 0 && elapsed > 0 ? batchesDone / elapsed : limiterPerMs;
+    const perMs = Math.min(limiterPerMs, observedPerMs);
+    const pausedMs = Math.max(0, this.#limiter.pausedUntil - now);
+    const left = batchesTotal - batchesDone;
+    onProgress({
+      prompts: yielded,
+      promptsTotal,
+      batchesDone,
+      batchesTotal,
+      calls: this.#stats.calls,
+      cacheHits: this.#stats.cacheHits,
+      rateLimited: this.#stats.rateLimited429,
+      pausedMs,
+      etaMs: dryRun || left <= 0 ? (done ? 0 : null) : Math.round(left / perMs + pausedMs),
+      done,
+    });
+  }
 
-  const dispatch = (batch: Unique[]) => {
-    for (const unique of batch) {
-      if (!unique.attempted) stats.uniqueSent++;
-      unique.attempted = true;
-    }
-    const job = limit(() =>
-      runBatch(batch, {
-        client: client!,
-        cache,
-        config,
-        clock,
-        stats,
-        limiter,
-        signal,
-        random,
-        isStopped: () => stopped,
-        stop,
-      })
-    )
-      .then((results) => {
-        for (const result of results) {
-          if ("split" in result) {
-            bump(stats.retries, "split");
-            ready.unshift([result.unique]);
-          } else settle(result.unique, result.outcome);
-        }
-      }, () => {
-        for (const unique of batch) {
-          if (!unique.outcome) settle(unique, { status: "failed_internal", corrected: null, model });
-        }
-      })
-      .finally(() => {
-        running.delete(job);
-        wake.resolve();
-      });
-    running.add(job);
-  };
-
-  const iterator = source[Symbol.asyncIterator]();
-  let sourceDone = false;
-  try {
-    while (true) {
-      while (head < slots.length && slots[head]!.result) {
-        if (signal.aborted) throw signal.reason;
-        const result = slots[head]!.result!;
-        slots[head++] = undefined;
-        bump(stats.statuses, result.correction_status);
-        yield result;
-      }
-      if (head > 4096 && head * 2 > slots.length) {
-        slots.splice(0, head);
-        head = 0;
-      }
-      if (signal.aborted) throw signal.reason;
-      if (stopped) {
-        for (const batch of ready.splice(0)) batch.forEach(leavePending);
-        building.splice(0).forEach(leavePending);
-      }
-      while (ready.length > 0 && running.size < config.workers) dispatch(ready.shift()!);
-      const buffered = slots.length - head;
-      if (!sourceDone && ready.length === 0 && buffered < maxBuffered) {
-        const next = await Promise.race([iterator.next(), aborted]);
-        if (next.done) {
-          sourceDone = true;
-          flush();
-          if (dryRun) dryAdd(undefined);
-        } else await admit(next.value);
-        continue;
-      }
-      if (sourceDone && head === slots.length && running.size === 0 && ready.length === 0) break;
-      if (building.length > 0 && buffered >= maxBuffered) {
-        flush();
-        continue;
-      }
-      if (running.size === 0) {
-        // Unreachable by construction (something unresolved is always queued or running).
-        throw new Error("Cannot continue correct() as no batch is running and no result is ready");
-      }
-      await Promise.race([wake.promise, aborted]);
-      wake = Promise.withResolvers<void>();
-    }
-  } finally {
-    outer?.removeEventListener("abort", onOuterAbort);
-    if (!signal.aborted) controller.abort(new DOMException("correct() ended", "AbortError"));
-    await Promise.allSettled([...running]);
-    // Not awaited: a source stuck in next() would hold the abort up.
-    if (!sourceDone) iterator.return?.()?.catch(() => {});
+  #finish(config: CorrectionConfig): void {
+    const stats = this.#stats;
     stats.latencyP50Ms = percentile(stats.latenciesMs, 50);
     stats.latencyP95Ms = percentile(stats.latenciesMs, 95);
     stats.costUsd = costOf(stats.tokensIn, stats.tokensOut, config);
-    stats.wallMs = clock.now() - started;
-    if (dryRun) {
+    stats.wallMs = this.#clock.now() - this.#started;
+    this.#report(true);
+    if (this.#options.dryRun) {
+      const dry = this.#dry;
       stats.dryRun = {
         promptsSelected: dry.selected,
         batches: dry.batches,
@@ -372,7 +523,7 @@ async function runBatch(batch: Unique[], ctx: BatchContext): Promise<BatchResult
   const items: CorrectionItem[] = batch.map((unique, i) => ({ id: `a${i + 1}`, text: unique.text }));
   const tokens = estimateRequestTokens(items);
   const all = (outcome: Outcome): BatchResult[] => batch.map((unique) => ({ unique, outcome }));
-  const failOrSplit = (status: string): BatchResult[] =>
+  const failOrSplit = (status: CorrectionStatus): BatchResult[] =>
     batch.length === 1 ? all({ status, corrected: null, model: client.model }) : batch.map((unique) => ({
       unique,
       split: true,
@@ -475,12 +626,12 @@ async function runBatch(batch: Unique[], ctx: BatchContext): Promise<BatchResult
   }
 }
 
-function failed(kind: string, model: string): Outcome {
+function failed(kind: FailureKind, model: string): Outcome {
   return { status: `failed_${kind}`, corrected: null, model };
 }
 
 async function store(ctx: BatchContext, result: { unique: Unique; outcome: Outcome }): Promise<void> {
-  if (!CACHEABLE.test(result.outcome.status)) return;
+  if (!isCacheable(result.outcome.status)) return;
   try {
     await ctx.cache.put(result.unique.key, {
       ...result.outcome,

@@ -4,10 +4,13 @@ import { parseCorrectionConfig } from "../llm/config.ts";
 import { type CorrectionCache, createDiskCache, createMemoryCache } from "../llm/disk_cache.ts";
 import { RateLimitError, TransientServiceError } from "../llm/errors.ts";
 import { type CorrectionClient, createGeminiClient } from "../llm/gemini_client.ts";
-import { FakeClock } from "../llm/_test_clock.ts";
-import { startMock } from "../llm/_test_mock.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
+import { startMocks } from "../../mocks/mod.ts";
+import { sentTexts } from "../testing/gemini_requests.ts";
 import type { GeminiFault } from "../../mocks/gemini.ts";
 import { secretFormats } from "../testing/secret_formats.ts";
+import { SpellPrefilter } from "../llm/spell_prefilter.ts";
+import type { Stage4ProgressState } from "../ports.ts";
 import {
   correct,
   type CorrectionResult,
@@ -31,9 +34,33 @@ const WORDS = [
   "databse",
 ];
 
+/** The mock's fix of each of {@linkcode WORDS}, written from its typo table (`mocks/_gemini_typos.ts`). */
+const FIXED = [
+  "the",
+  "and",
+  "what",
+  "because",
+  "should",
+  "receive",
+  "length",
+  "response",
+  "environment",
+  "database",
+];
+
 /** A distinct typo-laden prompt per index. */
 function prompt(i: number): string {
   return `pls check ${WORDS[i % WORDS.length]} item number ${i} ${WORDS[(i * 7 + 3) % WORDS.length]} today`;
+}
+
+/** The mock's answer for {@linkcode prompt}(i), as a `corrected` result of uuid `u<i>`. */
+function correctedResult(i: number): CorrectionResult {
+  return {
+    uuid: `u${i}`,
+    corrected_text: `pls check ${FIXED[i % 10]} item number ${i} ${FIXED[(i * 7 + 3) % 10]} today`,
+    correction_status: "corrected",
+    correction_model: MODEL,
+  };
 }
 
 async function* from(prompts: PromptToCorrect[]): AsyncGenerator<PromptToCorrect> {
@@ -113,7 +140,7 @@ function recording(inner: CorrectionCache): CorrectionCache & { puts: Set<string
 // ---------------------------------------------------------------- integration (mock + real SDK)
 
 Deno.test("correct() makes ceil(26/15) = 2 calls for 31 prompts with 3 duplicates and 2 slash commands", async () => {
-  using server = startMock();
+  using server = startMocks({ gemini: {} });
   const texts = Array.from({ length: 26 }, (_, i) => prompt(i));
   texts.splice(5, 0, prompt(1));
   texts.splice(12, 0, "/clear");
@@ -121,14 +148,14 @@ Deno.test("correct() makes ceil(26/15) = 2 calls for 31 prompts with 3 duplicate
   texts.push(prompt(3));
   assert.equal(texts.length, 31);
   const { results, stats } = await run(texts, { client: geminiClient(), config: parseCorrectionConfig({}) });
-  assert.equal(server.mock.calls.length, 2);
-  assert.deepEqual(server.mock.calls.map((c) => c.items).sort(), [11, 15]);
+  assert.equal(server.gemini.calls.length, 2);
+  assert.deepEqual(server.gemini.calls.map((c) => c.items).sort(), [11, 15]);
   assert.deepEqual(results.map((r) => r.uuid), texts.map((_, i) => `u${i}`));
   assert.equal(stats.inRunDuplicates, 3);
   assert.deepEqual(stats.skipped, { slash_command: 2 });
   assert.equal(stats.calls, 2);
   assert.equal(stats.uniqueSent, 26);
-  assert.equal(stats.prompts, stats.uniqueSent + stats.cacheHits + 2 + stats.inRunDuplicates);
+  assert.deepEqual([stats.prompts, stats.cacheHits], [31, 0]);
   assert.equal(results[12]!.correction_status, "skipped_slash_command");
   assert.equal(results[12]!.corrected_text, null);
   assert.deepEqual(results[5], { ...results[1]!, uuid: "u5" });
@@ -157,16 +184,21 @@ const HALLUCINATIONS: [GeminiFault, RegExp][] = [
 ];
 
 Deno.test("correct() splits a batch whose answer a guard rejects and keeps no hallucination", async () => {
-  let clean: CorrectionResult[];
-  {
-    using _server = startMock();
-    clean = (await run(GUARDED, { client: geminiClient() })).results;
-  }
-  assert.ok(clean.every((r) => r.correction_status === "corrected"));
+  // The mock's fixes of GUARDED, by hand: code spans, URLs, paths and the secret stay as typed.
+  const clean: CorrectionResult[] = [
+    "pls fix the bug in `fucntion foo()` see http://example.com/docs and ./src/app.ts with password=hunter22x",
+    "what does the error mean when i run the tests on my laptop",
+    "should we receive the response before the timeout or after it",
+  ].map((text, i) => ({
+    uuid: `u${i}`,
+    corrected_text: text,
+    correction_status: "corrected",
+    correction_model: MODEL,
+  }));
   for (const fault of [...HALLUCINATIONS.map(([f]) => f), "swapped" as const]) {
-    using server = startMock({ faults: [{ fault, calls: [1] }] });
+    using server = startMocks({ gemini: { faults: [{ fault, calls: [1] }] } });
     const { results, stats } = await run(GUARDED, { client: geminiClient() });
-    assert.equal(server.mock.calls[0]!.fault, fault, `${fault} applied`);
+    assert.equal(server.gemini.calls[0]!.fault, fault, `${fault} applied`);
     assert.deepEqual(results, clean, fault);
     assert.ok((stats.retries.split ?? 0) >= 1, fault);
   }
@@ -176,22 +208,23 @@ Deno.test("correct() keeps the original text with rejected_<guard> when every an
   for (const [fault, status] of HALLUCINATIONS) {
     // Prose-only changes are measured on a prose prompt (on GUARDED[0] a placeholder guard fires first).
     const text = fault === "answered" || fault === "rewritten" ? GUARDED[1]! : GUARDED[0]!;
-    using server = startMock({ faults: [{ fault, rate: 1 }] });
+    using server = startMocks({ gemini: { faults: [{ fault, rate: 1 }] } });
     const { results } = await run([text], { client: geminiClient() });
-    assert.equal(server.mock.calls.length, 1, fault);
-    assert.equal(server.mock.calls[0]!.fault, fault);
+    assert.equal(server.gemini.calls.length, 1, fault);
+    assert.equal(server.gemini.calls[0]!.fault, fault);
     assert.match(results[0]!.correction_status, status, `${fault}: ${results[0]!.correction_status}`);
     assert.equal(results[0]!.corrected_text, text, fault);
   }
 });
 
 Deno.test("correct() retries 5xx and fails an item with failed_<error> after maxRetries", async () => {
-  using server = startMock({ faults: [{ fault: "http500", rate: 1 }] });
+  using server = startMocks({ gemini: { faults: [{ fault: "http500", rate: 1 }] } });
   const { results, stats } = await run([prompt(1)], {
     client: geminiClient(),
+    clock: new FakeClock({ auto: true }),
     config: parseCorrectionConfig({ maxRetries: 2, backoffBaseMs: 1 }),
   });
-  assert.equal(server.mock.calls.length, 3);
+  assert.equal(server.gemini.calls.length, 3);
   assert.equal(stats.retries.http_5xx, 2);
   assert.deepEqual(results[0], {
     uuid: "u0",
@@ -203,7 +236,9 @@ Deno.test("correct() retries 5xx and fails an item with failed_<error> after max
 
 Deno.test("correct() honours a 429's retryDelay: no call sooner", async () => {
   const clock = new FakeClock({ auto: true, start: 0 });
-  using server = startMock({ quotas: { rpm: 3 }, now: () => clock.now(), latency: { kind: "fixed", ms: 1 } });
+  using server = startMocks({
+    gemini: { quotas: { rpm: 3 }, now: () => clock.now() },
+  });
   const delays: { at: number; ms: number }[] = [];
   const texts = Array.from({ length: 150 }, (_, i) => prompt(i));
   const { results, stats } = await run(texts, {
@@ -211,10 +246,10 @@ Deno.test("correct() honours a 429's retryDelay: no call sooner", async () => {
     clock,
     config: parseCorrectionConfig({ workers: 5 }),
   });
-  for (const call of server.mock.calls) {
+  for (const call of server.gemini.calls) {
     if (call.status !== 429) continue;
     // The mock's window: the oldest accepted call in the minute before frees room 60 s after it.
-    const window = server.mock.calls.filter((c) =>
+    const window = server.gemini.calls.filter((c) =>
       c.status === 200 && c.at > call.at - 60_000 && c.at <= call.at
     );
     delays.push({ at: call.at, ms: window[0]!.at + 60_000 - call.at });
@@ -222,11 +257,11 @@ Deno.test("correct() honours a 429's retryDelay: no call sooner", async () => {
   assert.ok(stats.rateLimited429 >= 1);
   assert.ok(delays.length >= 1);
   for (const { at, ms } of delays) {
-    for (const call of server.mock.calls) {
+    for (const call of server.gemini.calls) {
       if (call.at > at) assert.ok(call.at >= at + ms, `call at ${call.at} came before ${at}+${ms}`);
     }
   }
-  assert.equal(server.mock.counters().ok, 10);
+  assert.equal(server.gemini.counters().ok, 10);
   assert.ok(results.every((r) => r.correction_status === "corrected"));
   assert.equal(stats.retries.rate_limited, stats.rateLimited429);
 });
@@ -235,29 +270,25 @@ Deno.test("correct() stops cleanly on a per-day quota and the next run resumes w
   await using dir = await tempDir();
   const texts = Array.from({ length: 60 }, (_, i) => prompt(i));
   const config = parseCorrectionConfig({ workers: 1 });
-  let uninterrupted: CorrectionResult[];
-  {
-    using _server = startMock();
-    uninterrupted = (await run(texts, { client: geminiClient(), config })).results;
-  }
-  using server = startMock({ quotas: { rpd: 2 } });
+  const uninterrupted = texts.map((_, i) => correctedResult(i));
+  using server = startMocks({ gemini: { quotas: { rpd: 2 } } });
   const first = await run(texts, { client: geminiClient(), config, cache: createDiskCache(dir.path) });
   assert.equal(first.stats.stopped, "daily_quota");
-  assert.deepEqual(server.mock.calls.map((c) => c.status), [200, 200, 429]);
+  assert.deepEqual(server.gemini.calls.map((c) => c.status), [200, 200, 429]);
   assert.equal(first.results.filter((r) => r.correction_status === "corrected").length, 30);
   assert.equal(first.results.filter((r) => r.correction_status === "pending").length, 30);
   assert.ok(
     first.results.filter((r) => r.correction_status === "pending").every((r) => r.corrected_text === null),
   );
-  const sentFirst = new Set(server.sentTexts().slice(0, 30));
+  const sentFirst = new Set(sentTexts(server.bodies).slice(0, 30));
 
-  server.mock.configure({ quotas: undefined }); // a new day
+  server.gemini.configure({ quotas: undefined }); // a new day
   const before = server.bodies.length;
   const second = await run(texts, { client: geminiClient(), config, cache: createDiskCache(dir.path) });
   assert.equal(second.stats.stopped, null);
   assert.equal(second.stats.cacheHits, 30);
   assert.equal(second.stats.calls, 2);
-  const sentSecond = server.sentTexts().slice(sentFirst.size + 15);
+  const sentSecond = sentTexts(server.bodies).slice(sentFirst.size + 15);
   assert.equal(server.bodies.length - before, 2);
   assert.ok(sentSecond.every((t) => !sentFirst.has(t)));
   assert.deepEqual(second.results, uninterrupted);
@@ -267,12 +298,8 @@ Deno.test("correct() after a kill mid-stage reruns with no repeated call and the
   await using dir = await tempDir();
   const texts = Array.from({ length: 150 }, (_, i) => prompt(i));
   const config = parseCorrectionConfig({ workers: 2 });
-  let uninterrupted: CorrectionResult[];
-  {
-    using _server = startMock({ latency: { kind: "fixed", ms: 5 } });
-    uninterrupted = (await run(texts, { client: geminiClient(), config })).results;
-  }
-  using _server = startMock({ latency: { kind: "fixed", ms: 15 } });
+  const uninterrupted = texts.map((_, i) => correctedResult(i));
+  using _server = startMocks({ gemini: {} });
   const controller = new AbortController();
   const firstCache = recording(createDiskCache(dir.path));
   const seen: CorrectionResult[] = [];
@@ -320,9 +347,8 @@ Deno.test("correct() never lets a secret into a request, the cache or the stats"
     `set password=${secrets[6]} in teh config`,
     `-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\nis teh key ok`,
   ];
-  using server = startMock();
+  using server = startMocks({ gemini: {} });
   const { results, stats } = await run(texts, { client: geminiClient(), cache: createDiskCache(dir.path) });
-  await new Promise((r) => setTimeout(r, 0));
   const cacheText = [...Deno.readDirSync(dir.path)].flatMap((shard) =>
     [...Deno.readDirSync(`${dir.path}/${shard.name}`)].map((f) =>
       Deno.readTextFileSync(`${dir.path}/${shard.name}/${f.name}`)
@@ -344,16 +370,27 @@ Deno.test("correct() never lets a secret into a request, the cache or the stats"
 });
 
 Deno.test("correct() keeps in-flight calls within workers and preserves order", async () => {
-  using server = startMock({ latency: { kind: "lognormal", medianMs: 8, sigma: 0.8, maxMs: 40 } });
+  // Calls take 5–45 ms of the fake clock, varying by call, so they finish out of order.
+  const clock = new FakeClock({ auto: true, start: 0 });
+  let active = 0, maxActive = 0;
+  const inner = fakeClient();
+  const client: CorrectionClient = {
+    ...inner,
+    async correctBatch(items, options) {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      try {
+        await clock.sleep(5 + ((inner.calls * 17) % 41));
+        return await inner.correctBatch(items, options);
+      } finally {
+        active--;
+      }
+    },
+  };
   const texts = Array.from({ length: 300 }, (_, i) => prompt(i));
-  const { results } = await run(texts, {
-    client: geminiClient(),
-    config: parseCorrectionConfig({ workers: 3 }),
-  });
-  const { maxConcurrent, requests } = server.mock.counters();
-  assert.equal(requests, 20);
-  assert.ok(maxConcurrent <= 3, `maxConcurrent ${maxConcurrent}`);
-  assert.ok(maxConcurrent >= 2, "the pool ran calls concurrently");
+  const { results } = await run(texts, { client, clock, config: parseCorrectionConfig({ workers: 3 }) });
+  assert.equal(inner.calls, 20);
+  assert.equal(maxActive, 3);
   assert.deepEqual(results.map((r) => r.uuid), texts.map((_, i) => `u${i}`));
 });
 
@@ -458,7 +495,8 @@ Deno.test("correct() pulls input only as workers free up (bounded buffering)", a
   let pulled = 0;
   async function* endless(): AsyncGenerator<PromptToCorrect> {
     for (let i = 0;; i++) {
-      pulled++;
+      // An engine that pulls without bound fails here instead of running forever.
+      if (++pulled > 1_000) throw new Error("Pulled 1,000 prompts while every worker waited");
       yield { uuid: `u${i}`, text: prompt(i) };
     }
   }
@@ -477,9 +515,95 @@ Deno.test("correct() pulls input only as workers free up (bounded buffering)", a
     stats: createCorrectionStats(),
   });
   const first = iterator.next();
-  await new Promise((r) => setTimeout(r, 20));
+  first.catch(() => {});
+  // An unbounded engine pulls on every microtask turn; a bounded one stops once both workers wait.
+  let last = -1;
+  for (let turn = 0, still = 0; turn < 20_000 && still < 200; turn++) {
+    await Promise.resolve();
+    still = pulled === last ? still + 1 : 0;
+    last = pulled;
+  }
   assert.ok(pulled <= 4 * 2 * 5 + 64 + 5, `pulled ${pulled}`);
   release();
   assert.equal((await first).value?.uuid, "u0");
   await iterator.return(undefined);
+});
+
+// ---------------------------------------------------------------- prefilter and progress
+
+/** A prefilter over a tiny dictionary: "teh" is a misspelling, everything else here is a word. */
+function smallPrefilter(): SpellPrefilter {
+  const known = new Set("please fix the bug run tests".split(" "));
+  return new SpellPrefilter({ has: (w) => known.has(w), isKnownMisspelling: (w) => w === "teh" });
+}
+
+Deno.test("correct() keeps a prompt the prefilter finds clean as unchanged_local, after the cache", async () => {
+  const client = fakeClient();
+  const cache = createMemoryCache();
+  await run(["please fix the bug"], { client, cache }); // answered once: cached as unchanged
+  const { results, stats } = await run(
+    ["please fix the bug", "run the tests", "run the tests", "fix teh bug", ""],
+    { client, cache, prefilter: smallPrefilter() },
+  );
+  assert.deepEqual(results, [
+    {
+      uuid: "u0",
+      corrected_text: "please fix the bug",
+      correction_status: "unchanged",
+      correction_model: "fake-model",
+    },
+    {
+      uuid: "u1",
+      corrected_text: "run the tests",
+      correction_status: "unchanged_local",
+      correction_model: null,
+    },
+    {
+      uuid: "u2",
+      corrected_text: "run the tests",
+      correction_status: "unchanged_local",
+      correction_model: null,
+    },
+    {
+      uuid: "u3",
+      corrected_text: "fix the bug",
+      correction_status: "corrected",
+      correction_model: "fake-model",
+    },
+    { uuid: "u4", corrected_text: null, correction_status: "skipped_empty", correction_model: null },
+  ]);
+  assert.equal(client.calls, 2);
+  assert.deepEqual(
+    [stats.cacheHits, stats.cleanLocal, stats.inRunDuplicates, stats.uniqueSent, stats.skipped.empty],
+    [1, 1, 1, 1, 1],
+  );
+});
+
+Deno.test("correct() reports progress through each batch and ends with a done report", async () => {
+  const states: Stage4ProgressState[] = [];
+  const texts = Array.from({ length: 40 }, (_, i) => prompt(i));
+  const { stats } = await run(texts, {
+    client: fakeClient(),
+    clock: new FakeClock({ auto: true, start: 0 }),
+    config: parseCorrectionConfig({ workers: 2, rpm: 60 }),
+    expectedPrompts: () => 40,
+    onProgress: (state) => states.push(state),
+  });
+  assert.equal(stats.calls, 3);
+  for (const s of states) {
+    assert.ok(s.prompts <= s.promptsTotal && s.batchesDone <= s.batchesTotal, JSON.stringify(s));
+  }
+  assert.ok(states.some((s) => !s.done && s.etaMs !== null && s.etaMs > 0), "an ETA while batches remain");
+  assert.deepEqual(states.at(-1), {
+    prompts: 40,
+    promptsTotal: 40,
+    batchesDone: 3,
+    batchesTotal: 3,
+    calls: 3,
+    cacheHits: 0,
+    rateLimited: 0,
+    pausedMs: 0,
+    etaMs: 0,
+    done: true,
+  });
 });

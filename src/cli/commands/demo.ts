@@ -7,17 +7,15 @@
 import { dataDirLayout } from "../../state/data_dir.ts";
 import { setupServer } from "msw/node";
 import { createGeminiMock } from "../../../mocks/gemini.ts";
-import { parseCorrectionConfig } from "../../llm/config.ts";
-import { createDiskCache } from "../../llm/disk_cache.ts";
 import { createGeminiClient } from "../../llm/gemini_client.ts";
 import { runPipeline } from "../../pipeline/run_pipeline.ts";
-import { createStage4Runner } from "../../pipeline/stage4_runner.ts";
 import { openDuckDbSink } from "../../sinks/duckdb.ts";
 import type { FlagSpecs, ParsedFlags } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
 import { jsonFlag } from "../shared_args.ts";
 import type { CommandContext } from "../context.ts";
 import { renderTable, truncate } from "../table.ts";
+import { stage4From } from "../llm_args.ts";
 import { printSummary } from "./run.ts";
 import { count } from "../../format.ts";
 
@@ -61,15 +59,9 @@ async function demo(flags: ParsedFlags, ctx: CommandContext): Promise<number> {
   const server = setupServer(...gemini.handlers);
   server.listen({ onUnhandledRequest: "error" });
   try {
-    const layout = dataDirLayout(dataDir);
-    const dbPath = layout.database;
-    const config = parseCorrectionConfig({});
-    const stage4 = createStage4Runner({
-      client: createGeminiClient({ apiKey: "simulated", model: config.model, timeoutMs: config.timeoutMs }),
-      cache: createDiskCache(layout.geminiCache, { clock: ctx.clock }),
-      config,
-      clock: ctx.clock,
-      signal: ctx.signal,
+    const dbPath = dataDirLayout(dataDir).database;
+    const { runner: stage4 } = await stage4From(flags, {}, dataDir, ctx, {
+      client: ({ model, timeoutMs }) => createGeminiClient({ apiKey: "simulated", model, timeoutMs }),
       label: "simulated",
     });
     const summary = await runPipeline({

@@ -182,14 +182,14 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
     await ensureWritableDir(dataDir);
     const file = await readConfigFile(flags.config as string | undefined, dataDir);
     const sink = sinkChoice(flags, dataDir, file, ctx);
-    const { runner, access } = await stage4From(flags, file, dataDir, ctx);
+    const progress = flags.json ? silentProgress : terminalProgress(ctx.output);
+    const { runner, access } = await stage4From(flags, file, dataDir, ctx, { progress });
     const previous = await readLastRun(dataDir);
     if (previous?.time_zone && previous.time_zone !== timeZone && untilStage >= 3 && !flags["dry-run"]) {
       ctx.output.err(
         `ccpipe: warning: --timezone ${timeZone} differs from ${previous.time_zone}, the zone earlier rows were loaded with; their event_date stays as it was (pass --timezone ${previous.time_zone} to keep one zone)`,
       );
     }
-    const progress = flags.json ? silentProgress : terminalProgress(ctx.output);
     const open = sink.open;
     const summary = await runPipeline({
       sources,
