@@ -180,7 +180,7 @@ Deno.test("a run killed with SIGKILL at any step is completed by a plain rerun: 
   // Written by hand: 7 typed prompts and 1 slash command, each with its assistant answer; the stub line.
   assertEquals(await statuses(clean), {
     "s1-p0": "corrected",
-    "s1-p1": "unchanged",
+    "s1-p1": "unchanged_local",
     "s1-p2": "corrected",
     "s1-p3": "corrected",
     "s2-p0": "corrected",
