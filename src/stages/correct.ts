@@ -31,7 +31,7 @@ import { checkItem, matchIds } from "../llm/guards.ts";
 import { estimateOutputTokens, estimateRequestTokens, PROMPT_VERSION } from "../llm/prompt.ts";
 import { createRateLimiter, type RateLimiter } from "../llm/rate_limiter.ts";
 import { redact, restore } from "../llm/redact.ts";
-import { backoffDelay } from "../llm/retry.ts";
+import { backoffDelay } from "../io/retry.ts";
 import { skipRuleFor } from "../llm/select.ts";
 
 export { createCorrectionStats };
