@@ -38,7 +38,7 @@ import {
   MockBigQueryError,
   notFound,
 } from "./_bigquery_errors.ts";
-import { decodeParams, type ExecResult, executeStatement } from "./_bigquery_sql_exec.ts";
+import { decodeParams, type ExecResult, executeStatement } from "./_bigquery_duckdb.ts";
 import {
   concatChunks,
   parseContentRange,
@@ -428,7 +428,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
         statistics.totalBytesProcessed = bytes;
         statistics.query = {
           totalBytesProcessed: bytes,
-          totalBytesBilled: bytes,
+          totalBytesBilled: String(r.bytesBilled),
           cacheHit: false,
           statementType: r.statementType,
           ...(r.dml
@@ -607,11 +607,11 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
     return job;
   }
 
-  function runQuery(
+  async function runQuery(
     config: Record<string, unknown>,
     reference: unknown,
     jobConfiguration: Record<string, unknown>,
-  ): JobRecord {
+  ): Promise<JobRecord> {
     const job = newJob("QUERY", reference, jobConfiguration);
     counters.queryJobs++;
     try {
@@ -620,7 +620,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
       }
       if (typeof config.query !== "string") throw invalid("Required parameter is missing: query");
       const cap = config.maximumBytesBilled;
-      job.result = executeStatement(config.query, {
+      job.result = await executeStatement(config.query, {
         warehouse,
         defaultDataset: config.defaultDataset as { datasetId: string } | undefined,
         params: decodeParams(config.queryParameters),
@@ -812,7 +812,11 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
         const b = await body();
         const configuration = (b.configuration ?? {}) as Record<string, unknown>;
         if (configuration.query) {
-          const job = runQuery(configuration.query as Record<string, unknown>, b.jobReference, configuration);
+          const job = await runQuery(
+            configuration.query as Record<string, unknown>,
+            b.jobReference,
+            configuration,
+          );
           const statement = String((configuration.query as { query?: unknown }).query ?? "");
           return { kind: "jobs.insert.query", jobId: job.id, statement, response: json(jobResource(job)) };
         }
@@ -845,7 +849,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
       case "jobs.query": {
         const b = await body();
         const statement = typeof b.query === "string" ? b.query : undefined;
-        const job = runQuery(b, { location: b.location }, {
+        const job = await runQuery(b, { location: b.location }, {
           query: {
             query: b.query,
             useLegacySql: b.useLegacySql,

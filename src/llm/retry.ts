@@ -26,4 +26,4 @@ export function isRetriable(error: unknown): boolean {
 }
 
 // The backoff schedule is shared with the BigQuery sink: one policy, one home.
-export { type BackoffOptions, backoffDelay } from "../io/retry.ts";
+export { backoffDelay, type BackoffOptions } from "../io/retry.ts";

@@ -9,6 +9,17 @@ export interface MergeDialect {
   column: (name: string) => string;
   /** Whether to write `MERGE INTO` (DuckDB needs it; BigQuery takes plain `MERGE`). */
   into: boolean;
+  /**
+   * Keep one source row per key (`QUALIFY ROW_NUMBER() ... = 1`, the greatest `replaceWhenGreater`
+   * first), so a staged file with duplicate keys cannot fail the MERGE. @default {false}
+   */
+  dedupe?: boolean;
+  /** Update a matched row only when a column would change, so identical rows are not rewritten. @default {false} */
+  onlyChanged?: boolean;
+  /** Never update: rows are immutable once written (BigQuery then bills no full-table rewrite). @default {false} */
+  insertOnly?: boolean;
+  /** An extra condition on the target in `ON` (a constant partition filter, so BigQuery prunes). */
+  targetFilter?: string;
 }
 
 /**
@@ -58,12 +69,27 @@ export function buildMerge(def: TableDef, target: string, source: string, dialec
     if (def.mergeRules?.[name] === "prefer_new_non_null") return `${col} = COALESCE(S.${col}, T.${col})`;
     return `${col} = S.${col}`;
   });
-  const on = def.key.map((name) => `T.${c(name)} = S.${c(name)}`).join(" AND ");
+  const on = [
+    ...def.key.map((name) => `T.${c(name)} = S.${c(name)}`),
+    ...(dialect.targetFilter ? [dialect.targetFilter] : []),
+  ]
+    .join(" AND ");
   const greater = def.replaceWhenGreater ? c(def.replaceWhenGreater) : undefined;
-  const when = greater ? ` AND S.${greater} > T.${greater}` : "";
+  const changed = dialect.onlyChanged
+    ? ` AND (${
+      names.filter((name) => !keys.has(name)).map((name) => `S.${c(name)} IS DISTINCT FROM T.${c(name)}`)
+        .join(" OR ")
+    })`
+    : "";
+  const when = (greater ? ` AND S.${greater} > T.${greater}` : "") + changed;
+  const using = dialect.dedupe
+    ? `(SELECT * FROM ${source} WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY ${
+      def.key.map(c).join(", ")
+    }${greater ? ` ORDER BY ${greater} DESC` : ""}) = 1)`
+    : source;
   return [
-    `MERGE${dialect.into ? " INTO" : ""} ${target} T USING ${source} S ON ${on}`,
-    ...(set.length ? [`WHEN MATCHED${when} THEN UPDATE SET ${set.join(", ")}`] : []),
+    `MERGE${dialect.into ? " INTO" : ""} ${target} T USING ${using} S ON ${on}`,
+    ...(set.length && !dialect.insertOnly ? [`WHEN MATCHED${when} THEN UPDATE SET ${set.join(", ")}`] : []),
     `WHEN NOT MATCHED THEN INSERT (${columns.join(", ")}) VALUES (${
       columns.map((col) => `S.${col}`).join(", ")
     })`,

@@ -7,7 +7,8 @@
 import type { BigQuery } from "@google-cloud/bigquery";
 import { join } from "node:path";
 import type { BigQueryConfig } from "./bigquery_config.ts";
-import { createBigQueryClient, describeBigQueryError, httpStatusOf, planBigQueryLoad } from "./bigquery.ts";
+import { createBigQueryClient, planBigQueryLoad } from "./bigquery.ts";
+import { describeBigQueryError, httpStatusOf } from "./bigquery_retry.ts";
 
 /** One check's outcome. */
 export interface DoctorCheck {

@@ -18,8 +18,33 @@ export interface TableRef {
 /** A statement with its named parameters (`@name` in the text). */
 export interface Statement {
   query: string;
-  params?: Record<string, string | number | boolean>;
+  params?: Record<string, string | number | boolean | string[]>;
+  /** BigQuery types of parameters the SDK cannot infer (`["DATE"]` for an array of dates). */
+  types?: Record<string, string | string[]>;
 }
+
+/**
+ * Renders a column name for BigQuery SQL: validated, then backticked, so a column named like a
+ * reserved word (`select`, `hash`) still parses.
+ *
+ * @param name The column.
+ * @returns `` `name` ``.
+ * @throws {TypeError} When `name` is not a plain identifier.
+ *
+ * @example
+ * ```ts
+ * import { quoteColumn } from "./bigquery_sql.ts";
+ * if (quoteColumn("select") !== "`select`") throw new Error();
+ * ```
+ */
+export function quoteColumn(name: string): string {
+  return `\`${checkIdentifier(name)}\``;
+}
+
+// Rows of these tables never change once written (a reject is its line, a line is never rewritten),
+// so their MERGE inserts only: on an unpartitioned table any UPDATE clause bills every column of the
+// whole table (q + t in BigQuery's DML pricing), an INSERT-only MERGE just the columns it reads.
+const insertOnlyTables = new Set(["rejects"]);
 
 const projectPattern = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const namePattern = /^[A-Za-z_][A-Za-z0-9_]{0,299}$/;
@@ -91,17 +116,39 @@ export function stagingTableName(table: string, runId: string): string {
  * all its old values when the new guard is NULL and the old one is not, and `replaceWhenGreater`
  * updates a matched row only when the new value is greater. Key columns are never updated.
  *
+ * What it costs stays bounded: the source is deduplicated on the key (one source row per target row,
+ * whatever the staged file holds); a matched row is updated only when a column changes, so a rerun
+ * rewrites nothing; with `partitions` (the staged rows' partition values), the target is pruned to
+ * those partitions; `rejects` only inserts.
+ *
  * @param def The table definition.
  * @param refs The target and staging tables.
- * @returns One MERGE statement (it takes no parameters: everything it moves comes from the staging table).
+ * @param partitions The distinct values of `def.partitionBy` in the staged rows (`YYYY-MM-DD`); with
+ *   `null` among them the NULL partition is searched too. Omit to search the whole target.
+ * @returns One MERGE statement; with `partitions`, an ARRAY<DATE> parameter `@partitions`.
  * @throws {TypeError} When an identifier is invalid or a rule names an unknown column.
  */
-export function mergeStatement(def: TableDef, refs: { target: TableRef; staging: TableRef }): Statement {
+export function mergeStatement(
+  def: TableDef,
+  refs: { target: TableRef; staging: TableRef },
+  partitions?: readonly (string | null)[],
+): Statement {
+  const prune = def.partitionBy !== undefined && partitions !== undefined;
+  const dates = (partitions ?? []).filter((p): p is string => p !== null);
+  const column = def.partitionBy ? quoteColumn(def.partitionBy) : "";
+  const targetFilter = prune
+    ? `(T.${column} IN UNNEST(@partitions)${partitions!.includes(null) ? ` OR T.${column} IS NULL` : ""})`
+    : undefined;
   return {
     query: buildMerge(def, quoteTable(refs.target), quoteTable(refs.staging), {
-      column: checkIdentifier,
+      column: quoteColumn,
       into: false,
+      dedupe: true,
+      onlyChanged: true,
+      insertOnly: insertOnlyTables.has(def.name),
+      ...(targetFilter ? { targetFilter } : {}),
     }),
+    ...(prune ? { params: { partitions: dates }, types: { partitions: ["DATE"] } } : {}),
   };
 }
 
@@ -128,19 +175,24 @@ export function sessionsRefreshStatement(
   refs: { sessions: TableRef; messages: TableRef; staging: TableRef },
 ): Statement {
   const select = [
-    "SELECT session_id, MIN(timestamp) AS first_timestamp, MAX(timestamp) AS last_timestamp,",
-    "MIN(event_date) AS event_date, COUNT(*) AS message_count,",
-    "COUNTIF(kind = 'human_prompt') AS human_prompt_count, COUNTIF(type = 'assistant') AS assistant_count,",
-    "SUM(ARRAY_LENGTH(tool_names)) AS tool_use_count",
+    "SELECT `session_id`, MIN(`timestamp`) AS `first_timestamp`, MAX(`timestamp`) AS `last_timestamp`,",
+    "MIN(`event_date`) AS `event_date`, COUNT(*) AS `message_count`,",
+    "COUNTIF(`kind` = 'human_prompt') AS `human_prompt_count`, COUNTIF(`type` = 'assistant') AS `assistant_count`,",
+    "SUM(ARRAY_LENGTH(`tool_names`)) AS `tool_use_count`",
     `FROM ${quoteTable(refs.messages)}`,
-    `WHERE session_id IN (SELECT session_id FROM ${quoteTable(refs.staging)})`,
-    "GROUP BY session_id",
+    `WHERE \`session_id\` IN (SELECT \`session_id\` FROM ${quoteTable(refs.staging)})`,
+    "GROUP BY `session_id`",
   ].join(" ");
-  const set = SessionAggregateColumns.map((name) => `${name} = S.${name}`).join(", ");
+  const set = SessionAggregateColumns.map((name) => `${quoteColumn(name)} = S.${quoteColumn(name)}`).join(
+    ", ",
+  );
+  const changed = SessionAggregateColumns.map((name) =>
+    `S.${quoteColumn(name)} IS DISTINCT FROM T.${quoteColumn(name)}`
+  ).join(" OR ");
   return {
     query: [
-      `MERGE ${quoteTable(refs.sessions)} T USING (${select}) S ON T.session_id = S.session_id`,
-      `WHEN MATCHED THEN UPDATE SET ${set}`,
+      `MERGE ${quoteTable(refs.sessions)} T USING (${select}) S ON T.\`session_id\` = S.\`session_id\``,
+      `WHEN MATCHED AND (${changed}) THEN UPDATE SET ${set}`,
     ].join("\n"),
   };
 }
@@ -167,7 +219,7 @@ export function countStatement(
   const query = `SELECT COUNT(*) AS n FROM ${quoteTable(ref)}`;
   if (!where) return { query };
   return {
-    query: `${query} WHERE ${checkIdentifier(where.column)} = @value`,
+    query: `${query} WHERE ${quoteColumn(where.column)} = @value`,
     params: { value: where.value },
   };
 }
