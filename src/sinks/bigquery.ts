@@ -622,7 +622,9 @@ function sdkParams(statement: Statement): Record<string, unknown> {
     const isDate = type === "DATE" || (Array.isArray(type) && type[0] === "DATE");
     const value = params[name];
     if (!isDate || value === undefined) continue;
-    params[name] = Array.isArray(value) ? value.map((v) => BigQuery.date(String(v))) : BigQuery.date(String(value));
+    params[name] = Array.isArray(value)
+      ? value.map((v) => BigQuery.date(String(v)))
+      : BigQuery.date(String(value));
   }
   return params;
 }
