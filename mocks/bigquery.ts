@@ -497,6 +497,30 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
     return job;
   }
 
+  /** Datasets a statement names through backticked paths (`p.d.t`, `p`.`d`.`t` or `d.t`). */
+  function datasetsIn(sql: string): string[] {
+    const found = new Set<string>();
+    for (const m of sql.matchAll(/`([^`]+)`(?:\.`([^`]+)`)?(?:\.`([^`]+)`)?/g)) {
+      const parts = [m[1], m[2], m[3]].filter((p): p is string => p !== undefined).flatMap((p) =>
+        p.split(".")
+      );
+      if (parts.length >= 2) found.add(parts.at(-2)!);
+    }
+    return [...found];
+  }
+
+  /** A job runs in one location; a dataset elsewhere is "not found in location", as BigQuery says. */
+  function checkLocation(job: JobRecord, datasetIds: readonly string[]): void {
+    for (const id of datasetIds) {
+      const dataset = warehouse.findDataset(id);
+      if (dataset && dataset.location.toUpperCase() !== job.location.toUpperCase()) {
+        throw notFound(
+          `Not found: Dataset ${opts.projectId}:${id} was not found in location ${job.location}`,
+        );
+      }
+    }
+  }
+
   function fail(job: JobRecord, err: unknown): void {
     if (!(err instanceof MockBigQueryError)) throw err;
     job.error = err;
@@ -514,6 +538,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
     counters.loadJobs++;
     counters.bytesUploaded += media.byteLength;
     try {
+      if (destinationDataset) checkLocation(job, [destinationDataset]);
       const dest = (load.destinationTable ?? {}) as {
         projectId?: string;
         datasetId?: string;
@@ -612,9 +637,16 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
     reference: unknown,
     jobConfiguration: Record<string, unknown>,
   ): Promise<JobRecord> {
-    const job = newJob("QUERY", reference, jobConfiguration);
+    const datasets = typeof config.query === "string" ? datasetsIn(config.query) : [];
+    const job = newJob(
+      "QUERY",
+      reference,
+      jobConfiguration,
+      warehouse.findDataset(datasets[0] ?? "")?.location,
+    );
     counters.queryJobs++;
     try {
+      checkLocation(job, datasets);
       if (config.useLegacySql !== false) {
         throw invalidQuery("Legacy SQL is not supported by the BigQuery mock: set useLegacySql to false");
       }
@@ -728,6 +760,9 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
           ...(b.defaultTableExpirationMs !== undefined
             ? { defaultTableExpirationMs: String(b.defaultTableExpirationMs) }
             : {}),
+          ...(b.defaultPartitionExpirationMs !== undefined
+            ? { defaultPartitionExpirationMs: String(b.defaultPartitionExpirationMs) }
+            : {}),
         });
         return { kind, response: json(warehouse.datasetResource(dataset)) };
       }
@@ -738,10 +773,8 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
         const dataset = warehouse.dataset(dsId);
         if (b.description !== undefined) dataset.description = String(b.description);
         if (b.labels !== undefined) dataset.labels = b.labels as Record<string, string>;
-        if (b.defaultTableExpirationMs !== undefined) {
-          dataset.defaultTableExpirationMs = b.defaultTableExpirationMs === null
-            ? undefined
-            : String(b.defaultTableExpirationMs);
+        for (const key of ["defaultTableExpirationMs", "defaultPartitionExpirationMs"] as const) {
+          if (b[key] !== undefined) dataset[key] = b[key] === null ? undefined : String(b[key]);
         }
         return { kind, response: json(warehouse.datasetResource(dataset)) };
       }

@@ -549,3 +549,94 @@ Deno.test("planBigQueryLoad() says what it would create and load, and runs no jo
   assert.deepEqual([...new Set(h.mock.calls.map((c) => c.kind))], ["datasets.get"]);
   assert.equal(h.mock.table(DATASET, "messages"), undefined);
 });
+
+Deno.test("BigQuerySink runs every job in the dataset's location, not the configured default", async () => {
+  await using h = await harness();
+  // The dataset exists in EU; the configuration says nothing (location defaults to US).
+  await createBigQueryClient(h.config, { authClient: fakeAuthClient() }).createDataset(DATASET, {
+    location: "EU",
+  });
+  await using sink = h.sink("r1");
+  for (const s of await stageAll(h, "r1", 4)) await sink.load(s);
+  assert.equal(h.mock.rows(DATASET, "messages").length, 4);
+  const inserts = h.mock.calls.filter((c) => c.kind.startsWith("jobs.insert"));
+  assert.ok(inserts.length >= 10);
+  assert.ok(inserts.every((c) => c.status === 200));
+  assert.equal(h.mock.counters().failedJobs, 0, "no job ran in US");
+});
+
+Deno.test("BigQuerySink clears the dataset's default expirations on the tables it creates, and refuses an expiring table", async () => {
+  await using h = await harness();
+  const day = 24 * 60 * 60 * 1000;
+  await createBigQueryClient(h.config, { authClient: fakeAuthClient() }).createDataset(DATASET, {
+    location: "US",
+    defaultTableExpirationMs: String(7 * day),
+    defaultPartitionExpirationMs: String(30 * day),
+  });
+  {
+    await using sink = h.sink("r1");
+    for (const s of await stageAll(h, "r1", 4)) await sink.load(s);
+  }
+  assert.equal(h.mock.table(DATASET, "messages")?.expirationTime, undefined);
+  assert.deepEqual(h.mock.table(DATASET, "messages")?.timePartitioning, { type: "DAY", field: "event_date" });
+  assert.equal(h.mock.table(DATASET, "runs")?.expirationTime, undefined);
+  // A year later every row is still there.
+  await h.clock.sleep(365 * day);
+  assert.equal(h.mock.rows(DATASET, "messages").length, 4);
+  assert.equal(h.mock.rows(DATASET, "runs").length, 1);
+
+  // A table someone gave an expiration is refused before anything loads.
+  await createBigQueryClient(h.config, { authClient: fakeAuthClient() }).dataset(DATASET).table("usage")
+    .setMetadata({ expirationTime: String(h.clock.now() + day) });
+  await using sink = h.sink("r2");
+  await assert.rejects(
+    () => sink.prepare(),
+    (e: unknown) =>
+      e instanceof SinkError &&
+      e.message.includes("test-project.ccpipe.usage would lose rows: the table expires at") &&
+      e.message.includes("bq update --expiration 0"),
+  );
+});
+
+Deno.test("BigQuerySink.load() merges a staged file with duplicate keys, keeping one row per key", async () => {
+  await using h = await harness();
+  await using sink = h.sink("r1");
+  const twice = [messageRow(0, "r1"), messageRow(1, "r1"), messageRow(0, "r1"), messageRow(1, "r1")];
+  const result = await sink.load(await h.stage("r1", "messages", twice));
+  assert.equal(result.rowsAfter, 2);
+  // Loading it again (the target now matches every key) still succeeds and adds nothing.
+  assert.equal((await sink.load(await h.stage("r1", "messages", twice))).rowsAfter, 2);
+  const bigger = { ...usageRow(0, "r1"), total_tokens: 999 };
+  await sink.load(await h.stage("r1", "usage", [usageRow(0, "r1"), bigger, usageRow(0, "r1")]));
+  assert.deepEqual(h.mock.rows(DATASET, "usage").map((r) => r.total_tokens), [999]);
+});
+
+Deno.test("BigQuerySink.load() rewrites no identical row and bills only the staged partitions", async () => {
+  await using h = await harness();
+  const MiB = 1024 * 1024;
+  // 30 days of messages in the target.
+  const history = Array.from({ length: 300 }, (_, i) => ({
+    ...messageRow(i, "r0"),
+    uuid: `old-${i}`,
+    timestamp: new Date(Date.parse("2026-07-01T10:00:00Z") + Math.floor(i / 10) * 86_400_000).toISOString(),
+    event_date: new Date(Date.parse("2026-07-01T10:00:00Z") + Math.floor(i / 10) * 86_400_000).toISOString()
+      .slice(0, 10),
+    text: "x".repeat(2000),
+  }));
+  {
+    await using sink = h.sink("r0");
+    await sink.load(await h.stage("r0", "messages", history));
+  }
+  // A rerun of one day's rows: nothing changes, and the MERGE reads only that partition.
+  const oneDay = history.filter((m) => m.event_date === "2026-07-05");
+  await using sink = h.sink("r1");
+  await sink.load(await h.stage("r1", "messages", oneDay));
+  const merge = h.mock.calls.filter((c) => c.kind === "jobs.insert.query" && c.statement?.startsWith("MERGE"))
+    .at(-1)!;
+  const stats = await createBigQueryClient(h.config, { authClient: fakeAuthClient() }).job(merge.jobId!)
+    .getMetadata().then(([m]) => m.statistics.query);
+  assert.deepEqual(stats.dmlStats, { insertedRowCount: "0", updatedRowCount: "0", deletedRowCount: "0" });
+  // Target: 10 rows of one partition, staging: 10 rows; each well under the 10 MB floor per table.
+  assert.equal(Number(stats.totalBytesBilled), 20 * MiB);
+  assert.ok(Number(stats.totalBytesProcessed) < 2 * 10 * 2100 + 10 * 1024, stats.totalBytesProcessed);
+});
