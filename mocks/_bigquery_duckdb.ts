@@ -506,27 +506,50 @@ export async function executeStatement(sql: string, ctx: ExecContext): Promise<E
     }
     const { use, table } = target!;
     if (statementType === "MERGE") await checkOneSourceRow(connection, translated.sql, sql, values);
-    await prepared.run().catch((e) => {
-      throw duckError(e, sql);
-    });
-    const after = await readRows(connection, use.sql, table.schema);
-    const diff = diffRows(table, after);
+    // RETURNING says which rows each clause wrote (an UPDATE to identical values is still a write,
+    // as in BigQuery) and the partition each lives in.
+    const field = table.timePartitioning?.field;
+    const partition = field ? `CAST(${quoteIdent(field)} AS VARCHAR)` : "NULL";
+    const action = statementType === "MERGE" ? "merge_action" : `'${statementType}'`;
+    const written = statementType === "TRUNCATE_TABLE"
+      ? table.rows.map((row) => ["DELETE", partitionOf(table, row)])
+      : await connection.prepare(
+        `${translated.sql.replace(/;\s*$/, "")} RETURNING ${action} AS __action, ${partition} AS __partition`,
+      ).then(async (returning) => {
+        returning.bind(values as never);
+        return (await returning.runAndReadAll()).getRowsJson().map(([a, p]) => [
+          String(a),
+          !field ? WHOLE_TABLE : p === null ? NULL_PARTITION : String(p).slice(0, 10),
+        ]);
+      }).catch((e) => {
+        throw duckError(e, sql);
+      });
+    if (statementType === "TRUNCATE_TABLE") await connection.run(translated.sql);
+    const counts = { inserted: 0, updated: 0, deleted: 0 };
+    const partitions = new Set<string>();
+    for (const [kind, where] of written) {
+      if (kind === "INSERT") counts.inserted++;
+      else if (kind === "DELETE") counts.deleted++;
+      else counts.updated++;
+      partitions.add(where);
+    }
     if (mutates) {
-      // UPDATE/DELETE clauses bill every column of the modified partitions (the whole table when unpartitioned).
-      const whole = table.timePartitioning?.field ? diff.partitions : undefined;
-      const rewritten = bytesOf(table, table.schema, whole);
+      // UPDATE/DELETE clauses bill every column of the modified partitions (the whole table when
+      // unpartitioned and anything was modified), as the table stood before the statement.
+      const changedOld = counts.updated + counts.deleted > 0;
+      const rewritten = !changedOld ? 0 : bytesOf(table, table.schema, field ? partitions : undefined);
       bytesProcessed += rewritten;
       bytesBilled += rewritten;
     }
     checkBilled(ctx, bytesBilled);
-    table.rows = after;
+    table.rows = await readRows(connection, use.sql, table.schema);
     table.lastModifiedTime = ctx.warehouse.now();
     return {
       statementType,
-      dml: { inserted: diff.inserted, updated: diff.updated, deleted: diff.deleted },
+      dml: counts,
       bytesProcessed,
       bytesBilled,
-      modified: { datasetId: use.datasetId, tableId: use.tableId, partitions: diff.partitions },
+      modified: { datasetId: use.datasetId, tableId: use.tableId, partitions },
     };
   } finally {
     connection.closeSync();
@@ -542,35 +565,6 @@ function checkBilled(ctx: ExecContext, billed: number): void {
       `Query exceeded limit for bytes billed: ${ctx.maximumBytesBilled}. ${billed} or higher required.`,
     );
   }
-}
-
-/** Counts rows inserted, updated and deleted, and the partitions they live in. */
-function diffRows(table: StoredTable, after: readonly Record<string, unknown>[]) {
-  const before = new Map<string, number>();
-  for (const row of table.rows) {
-    const key = JSON.stringify(row);
-    before.set(key, (before.get(key) ?? 0) + 1);
-  }
-  const partitions = new Set<string>();
-  let changed = 0;
-  for (const row of after) {
-    const key = JSON.stringify(row);
-    const n = before.get(key) ?? 0;
-    if (n > 0) before.set(key, n - 1);
-    else {
-      changed++;
-      partitions.add(partitionOf(table, row));
-    }
-  }
-  let gone = 0;
-  for (const [key, n] of before) {
-    if (n === 0) continue;
-    gone += n;
-    partitions.add(partitionOf(table, JSON.parse(key)));
-  }
-  const inserted = Math.max(0, after.length - table.rows.length);
-  const deleted = Math.max(0, table.rows.length - after.length);
-  return { inserted, deleted, updated: Math.max(0, changed - inserted, gone - deleted), partitions };
 }
 
 /** Fails like BigQuery when a target row matches more than one source row of a MERGE that updates. */
