@@ -61,7 +61,14 @@ import { mulberry32 } from "./_random.ts";
 export type { BigQueryColumnSchema } from "./_bigquery_values.ts";
 
 /** Faults the mock can inject. */
-export type BigQueryFault = "http500" | "http503" | "rateLimitExceeded" | "load_job_errors" | "upload_cut";
+export type BigQueryFault =
+  | "http500"
+  | "http503"
+  | "rateLimitExceeded"
+  | "load_job_errors"
+  | "upload_cut"
+  | "answer_lost"
+  | "no_answer";
 
 /** The fault names, for validation and CLI choices. */
 export const BigQueryFaults: readonly BigQueryFault[] = [
@@ -70,12 +77,15 @@ export const BigQueryFaults: readonly BigQueryFault[] = [
   "rateLimitExceeded",
   "load_job_errors",
   "upload_cut",
+  "answer_lost",
+  "no_answer",
 ];
 
 /**
  * When to inject a fault. Each rule counts the requests it is eligible for (those whose
  * `"METHOD path"` contains `match`; for `load_job_errors` only requests that create a load job, for
- * `upload_cut` only requests carrying upload bytes). With `calls`, the listed 1-based counts fault;
+ * `upload_cut` only requests carrying upload bytes). `answer_lost` and `no_answer` let the request take
+ * effect (a job is created) and then drop the connection or never answer. With `calls`, the listed 1-based counts fault;
  * with `rate`, each eligible request faults with that probability (seeded); with neither, every one does.
  */
 export interface BigQueryFaultRule {
@@ -1073,7 +1083,13 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
       return HttpResponse.error();
     }
     try {
+      const lost = pickFault(target, ["answer_lost", "no_answer"]);
       const out = await handle(request, r);
+      if (lost) {
+        // The request took effect, but its answer never reaches the client.
+        record(0, out.kind, out.jobId ? { jobId: out.jobId } : {});
+        return lost === "answer_lost" ? HttpResponse.error() : new Promise<Response>(() => {});
+      }
       record(out.response.status, out.kind, {
         ...(out.jobId ? { jobId: out.jobId } : {}),
         ...(out.statement !== undefined ? { statement: out.statement } : {}),

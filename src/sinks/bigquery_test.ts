@@ -640,3 +640,30 @@ Deno.test("BigQuerySink.load() rewrites no identical row and bills only the stag
   assert.equal(Number(stats.totalBytesBilled), 20 * MiB);
   assert.ok(Number(stats.totalBytesProcessed) < 2 * 10 * 2100 + 10 * 1024, stats.totalBytesProcessed);
 });
+
+Deno.test("BigQuerySink reuses a job's id when its insert answer was lost, so the MERGE runs once", async () => {
+  // The second query job insert (count, then MERGE) reaches BigQuery, but the connection drops before the answer.
+  await using h = await harness({ faults: [{ fault: "answer_lost", match: MERGE_JOBS, calls: [2] }] });
+  await using sink = h.sink("r1");
+  const result = await sink.load(await h.stage("r1", "messages", [messageRow(0, "r1"), messageRow(1, "r1")]));
+  assert.equal(result.rowsAfter, 2);
+  const merges = new Set(
+    h.mock.calls.filter((c) => c.kind === "jobs.insert.query" && c.jobId?.startsWith("ccpipe_merge_"))
+      .map((c) => c.jobId),
+  );
+  assert.equal(merges.size, 1, "one MERGE job");
+  const [id] = merges;
+  assert.ok(h.mock.calls.some((c) => c.kind === "jobs.get" && c.jobId === id), "looked up by its id");
+});
+
+Deno.test("BigQuerySink stops waiting for a job past jobTimeoutMs and cancels it", async () => {
+  // DML queued behind other statements: the job never reaches DONE while the sink polls.
+  await using h = await harness({ jobPollsUntilDone: 1_000_000 });
+  await using sink = h.sink("r1", { config: { jobTimeoutMs: 60_000, jobPollIntervalMs: 5_000 } });
+  await assert.rejects(
+    () => h.stage("r1", "runs", [runRow("r1")]).then((s) => sink.load(s)),
+    (e: unknown) =>
+      e instanceof SinkError && /did not finish within jobTimeoutMs \(60000 ms\)/.test(e.message),
+  );
+  assert.ok(h.mock.calls.some((c) => c.kind === "jobs.cancel"));
+});
