@@ -8,8 +8,8 @@
  * checked against `maximumBytesBilled`.
  *
  * Each statement gets a fresh database holding the tables it names, copied from the warehouse; a
- * DML statement's target is read back and replaces the stored rows, so a failed statement changes
- * nothing.
+ * DML statement's target is read back, and its `apply()` replaces the stored rows, so a failed (or
+ * conflicting, never applied) statement changes nothing.
  *
  * @module
  */
@@ -47,6 +47,8 @@ export interface ExecResult {
   ddlTarget?: { datasetId: string; tableId: string };
   /** DML: the target table and the partitions (`YYYY-MM-DD`, `__NULL__`, or `__UNPARTITIONED__`) it modified. */
   modified?: { datasetId: string; tableId: string; partitions: Set<string> };
+  /** DML: writes the new rows into the warehouse; until called the statement has changed nothing. */
+  apply?: () => void;
 }
 
 /** On-demand pricing's minimum per table referenced: 10 MB. */
@@ -542,14 +544,17 @@ export async function executeStatement(sql: string, ctx: ExecContext): Promise<E
       bytesBilled += rewritten;
     }
     checkBilled(ctx, bytesBilled);
-    table.rows = await readRows(connection, use.sql, table.schema);
-    table.lastModifiedTime = ctx.warehouse.now();
+    const rows = await readRows(connection, use.sql, table.schema);
     return {
       statementType,
       dml: counts,
       bytesProcessed,
       bytesBilled,
       modified: { datasetId: use.datasetId, tableId: use.tableId, partitions },
+      apply() {
+        table.rows = rows;
+        table.lastModifiedTime = ctx.warehouse.now();
+      },
     };
   } finally {
     connection.closeSync();

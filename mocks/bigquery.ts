@@ -145,6 +145,12 @@ export interface BigQueryCall {
 export interface BigQueryCounters {
   loadJobs: number;
   queryJobs: number;
+  /** DML jobs failed with "Could not serialize access" (another statement committed to the same partitions). */
+  dmlConflicts: number;
+  /** DML jobs refused because 2 ran and 20 queued on their table. */
+  dmlQueueFull: number;
+  /** Most DML jobs outstanding (running + queued) on one table at once. */
+  dmlMaxOutstanding: number;
   streamingInserts: number;
   failedJobs: number;
   bytesUploaded: number;
@@ -180,6 +186,29 @@ interface JobRecord {
   warnings: BigQueryErrorProto[];
   load?: { inputFileBytes: number; outputRows: number; outputBytes: number; badRecords: number };
   result?: ExecResult;
+  /** A mutating DML job waiting for, or holding, one of its table's two DML slots. */
+  dml?: DmlJob;
+}
+
+interface DmlJob {
+  /** `dataset.table` the statement writes. */
+  table: string;
+  sql: string;
+  context: Omit<Parameters<typeof executeStatement>[1], "warehouse">;
+  phase: "queued" | "running" | "done";
+  /** The table's commit count when the job started running: a later commit to a partition it writes conflicts. */
+  snapshot: number;
+}
+
+/** BigQuery's DML concurrency per table: 2 mutating statements run at once, 20 more queue. */
+const DML_RUNNING = 2;
+const DML_QUEUED = 20;
+
+interface TableDml {
+  running: JobRecord[];
+  queued: JobRecord[];
+  commits: { version: number; partitions: Set<string> }[];
+  version: number;
 }
 
 interface Route {
@@ -299,9 +328,20 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
   const jobs = new Map<string, JobRecord>();
   const uploads = new Map<string, ResumableSession>();
   const quota = new Map<string, number>();
+  const dmlTables = new Map<string, TableDml>();
+  // DML executes and commits one statement at a time (its reads and its write form one step).
+  let dmlLock: Promise<unknown> = Promise.resolve();
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = dmlLock.then(fn);
+    dmlLock = run.catch(() => {});
+    return run;
+  };
   const counters: BigQueryCounters = {
     loadJobs: 0,
     queryJobs: 0,
+    dmlConflicts: 0,
+    dmlQueueFull: 0,
+    dmlMaxOutstanding: 0,
     streamingInserts: 0,
     failedJobs: 0,
     bytesUploaded: 0,
@@ -412,6 +452,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
   // --- jobs -------------------------------------------------------------------------------------
 
   function jobState(job: JobRecord): "PENDING" | "RUNNING" | "DONE" {
+    if (job.dml && job.dml.phase !== "done") return job.dml.phase === "queued" ? "PENDING" : "RUNNING";
     if (job.polls >= opts.jobPollsUntilDone) return "DONE";
     return job.polls <= 1 ? "PENDING" : "RUNNING";
   }
@@ -646,6 +687,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
     config: Record<string, unknown>,
     reference: unknown,
     jobConfiguration: Record<string, unknown>,
+    immediate = false,
   ): Promise<JobRecord> {
     const datasets = typeof config.query === "string" ? datasetsIn(config.query) : [];
     const job = newJob(
@@ -662,16 +704,115 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
       }
       if (typeof config.query !== "string") throw invalid("Required parameter is missing: query");
       const cap = config.maximumBytesBilled;
-      job.result = await executeStatement(config.query, {
-        warehouse,
+      const context = {
         defaultDataset: config.defaultDataset as { datasetId: string } | undefined,
         params: decodeParams(config.queryParameters),
         maximumBytesBilled: cap === undefined || cap === null ? undefined : Number(cap),
-      });
+      };
+      const target = dmlTarget(config.query, context.defaultDataset?.datasetId);
+      if (target && !immediate) {
+        enqueueDml(job, { table: target, sql: config.query, context, phase: "queued", snapshot: 0 });
+        if (opts.jobPollsUntilDone === 0) await advanceDml(job);
+      } else if (target) {
+        // jobs.query waits server-side: the statement runs now, one DML commit at a time.
+        job.result = await serially(async () => {
+          const result = await executeStatement(config.query as string, { warehouse, ...context });
+          result.apply?.();
+          return result;
+        });
+      } else job.result = await executeStatement(config.query, { warehouse, ...context });
     } catch (err) {
       fail(job, err);
     }
     return job;
+  }
+
+  /** The `dataset.table` a mutating DML statement writes, or `undefined` for anything else. */
+  function dmlTarget(sql: string, defaultDataset?: string): string | undefined {
+    const m =
+      /^\s*(?:MERGE(?:\s+INTO)?|INSERT(?:\s+INTO)?|UPDATE|DELETE(?:\s+FROM)?)\s+(`[^`]+`(?:\.`[^`]+`)*|[\w.-]+)/i
+        .exec(sql);
+    if (!m) return undefined;
+    const parts = m[1].replaceAll("`", "").split(".");
+    return parts.length === 1 ? `${defaultDataset ?? ""}.${parts[0]}` : parts.slice(-2).join(".");
+  }
+
+  function tableDml(table: string): TableDml {
+    let state = dmlTables.get(table);
+    if (!state) dmlTables.set(table, state = { running: [], queued: [], commits: [], version: 0 });
+    return state;
+  }
+
+  /** Starts a DML job, queues it behind the two running on its table, or refuses it past 20 queued. */
+  function enqueueDml(job: JobRecord, dml: DmlJob): void {
+    const state = tableDml(dml.table);
+    if (state.running.length + state.queued.length >= DML_RUNNING + DML_QUEUED) {
+      counters.dmlQueueFull++;
+      throw new MockBigQueryError(
+        400,
+        "resourcesExceeded",
+        `Resources exceeded during query execution: Too many DML statements outstanding against table ${opts.projectId}:${dml.table}, limit is ${DML_QUEUED}.`,
+      );
+    }
+    job.dml = dml;
+    if (state.running.length < DML_RUNNING) {
+      dml.phase = "running";
+      dml.snapshot = state.version;
+      state.running.push(job);
+    } else state.queued.push(job);
+    counters.dmlMaxOutstanding = Math.max(
+      counters.dmlMaxOutstanding,
+      state.running.length + state.queued.length,
+    );
+  }
+
+  /** Finishes a running DML job once it has been polled enough: commit, or fail on a conflicting commit. */
+  async function advanceDml(job: JobRecord): Promise<void> {
+    const dml = job.dml;
+    if (!dml || dml.phase !== "running" || job.polls < opts.jobPollsUntilDone) return;
+    await serially(async () => {
+      if (dml.phase !== "running") return;
+      const state = tableDml(dml.table);
+      try {
+        const result = await executeStatement(dml.sql, { warehouse, ...dml.context });
+        const written = result.modified?.partitions ?? new Set<string>();
+        const conflict = state.commits.some((c) =>
+          c.version > dml.snapshot && [...written].some((p) => c.partitions.has(p))
+        );
+        if (conflict) {
+          counters.dmlConflicts++;
+          throw invalidQuery(
+            `Could not serialize access to table ${opts.projectId}:${dml.table} due to concurrent update`,
+          );
+        }
+        result.apply?.();
+        if (written.size > 0) {
+          state.version++;
+          state.commits.push({ version: state.version, partitions: written });
+          if (state.commits.length > 100) state.commits.shift();
+        }
+        job.result = result;
+      } catch (err) {
+        fail(job, err);
+      } finally {
+        endDml(job);
+      }
+    });
+  }
+
+  /** Takes a DML job off its table's slots and starts the next queued one. */
+  function endDml(job: JobRecord): void {
+    const dml = job.dml!;
+    const state = tableDml(dml.table);
+    dml.phase = "done";
+    state.running = state.running.filter((j) => j !== job);
+    state.queued = state.queued.filter((j) => j !== job);
+    while (state.running.length < DML_RUNNING && state.queued.length > 0) {
+      const next = state.queued.shift()!;
+      next.dml!.phase = "running";
+      next.dml!.snapshot = state.version;
+      state.running.push(next);
+    }
   }
 
   function queryResponse(
@@ -876,12 +1017,24 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
           throw notFound(`Not found: Job ${opts.projectId}:${q.get("location") ?? "US"}.${r.segments[1]}`);
         }
         job.polls++;
+        await advanceDml(job);
         return { kind, jobId: job.id, response: json(jobResource(job)) };
       }
       case "jobs.cancel": {
         const job = jobs.get(r.segments[1]);
         if (!job) {
           throw notFound(`Not found: Job ${opts.projectId}:${q.get("location") ?? "US"}.${r.segments[1]}`);
+        }
+        if (job.dml && job.dml.phase !== "done") {
+          fail(
+            job,
+            new MockBigQueryError(
+              400,
+              "stopped",
+              `Job ${opts.projectId}:${job.location}.${job.id} was cancelled`,
+            ),
+          );
+          endDml(job);
         }
         return {
           kind,
@@ -901,7 +1054,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
               : {}),
             ...(b.maximumBytesBilled !== undefined ? { maximumBytesBilled: b.maximumBytesBilled } : {}),
           },
-        });
+        }, true);
         // jobs.query waits for the result server-side, so the job is already DONE.
         job.polls = Math.max(job.polls, opts.jobPollsUntilDone);
         if (job.error) {
@@ -920,6 +1073,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
           throw notFound(`Not found: Job ${opts.projectId}:${q.get("location") ?? "US"}.${r.segments[1]}`);
         }
         job.polls++;
+        await advanceDml(job);
         if (jobState(job) !== "DONE") {
           return {
             kind,
@@ -1143,9 +1297,13 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
       quota.clear();
       ruleCounts = opts.faults.map(() => 0);
       random = mulberry32(opts.seed);
+      dmlTables.clear();
       Object.assign(counters, {
         loadJobs: 0,
         queryJobs: 0,
+        dmlConflicts: 0,
+        dmlQueueFull: 0,
+        dmlMaxOutstanding: 0,
         streamingInserts: 0,
         failedJobs: 0,
         bytesUploaded: 0,

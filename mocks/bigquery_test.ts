@@ -177,6 +177,9 @@ Deno.test("bigquery mock: table.load() puts an NDJSON file's rows in the warehou
   assert.deepEqual(h.mock.counters(), {
     loadJobs: 1,
     queryJobs: 0,
+    dmlConflicts: 0,
+    dmlQueueFull: 0,
+    dmlMaxOutstanding: 0,
     streamingInserts: 0,
     failedJobs: 0,
     bytesUploaded: size,
@@ -697,4 +700,89 @@ Deno.test("bigquery mock: MERGE on a two-column key, with array parameters and N
     "null/3/old",
     "y/1/new",
   ]);
+});
+
+Deno.test("bigquery mock: a job in another location than its dataset is 'not found in location'", async () => {
+  await using h = start();
+  await h.bq.createDataset("d", { location: "EU" });
+  await loadRows(h.bq, "t", [{ k: "a" }], { schema: { fields: [{ name: "k", type: "STRING" }] } });
+  const err = await rejection(
+    h.bq.query({ query: `SELECT COUNT(*) AS n FROM \`${P}.d.t\``, location: "US" }),
+  );
+  assert.equal(err.message, "Not found: Dataset test-project:d was not found in location US");
+  const [rows] = await h.bq.query({ query: `SELECT COUNT(*) AS n FROM \`${P}.d.t\``, location: "EU" });
+  assert.deepEqual(rows, [{ n: 1 }]);
+  const [job] = await h.bq.dataset("d", { location: "US" }).table("t").createLoadJob(
+    await ndjson([{ k: "b" }]),
+    {
+      sourceFormat: "NEWLINE_DELIMITED_JSON",
+    },
+  );
+  const failed = await rejection(job.promise());
+  assert.match(failed.message, /Not found: Dataset test-project:d was not found in location US/);
+});
+
+Deno.test("bigquery mock: a reused job id is refused with 409 Already Exists", async () => {
+  await using h = start();
+  await h.bq.createQueryJob({ query: "SELECT 1", jobId: "ccpipe_q_1" });
+  const err = await rejection(h.bq.createQueryJob({ query: "SELECT 1", jobId: "ccpipe_q_1" }));
+  assert.equal(err.code, 409);
+  assert.match(err.message, /Already Exists: Job test-project:US\.ccpipe_q_1/);
+});
+
+Deno.test("bigquery mock: dataset default expirations reach new tables and expire their rows", async () => {
+  let now = Date.UTC(2026, 7, 10);
+  await using h = start({ now: () => now });
+  const day = 86_400_000;
+  await h.bq.createDataset("d", {
+    defaultTableExpirationMs: String(10 * day),
+    defaultPartitionExpirationMs: String(2 * day),
+  });
+  await loadRows(h.bq, "usage", [
+    { usage_key: "old", event_date: "2026-08-01" },
+    { usage_key: "new", event_date: "2026-08-10" },
+    { usage_key: "none" },
+  ], { schema: { fields: USAGE_SCHEMA }, timePartitioning: { type: "DAY", field: "event_date" } });
+  assert.equal(h.mock.table("d", "usage")?.expirationTime, String(now + 10 * day));
+  assert.deepEqual(h.mock.table("d", "usage")?.timePartitioning?.expirationMs, String(2 * day));
+  assert.deepEqual(h.mock.rows("d", "usage").map((r) => r.usage_key).sort(), ["new", "none"]);
+  now += 3 * day;
+  assert.deepEqual(h.mock.rows("d", "usage").map((r) => r.usage_key), ["none"]);
+  now += 8 * day;
+  assert.equal(h.mock.table("d", "usage"), undefined);
+});
+
+Deno.test("bigquery mock: concurrent DML on one table runs 2 at a time, queues 20, conflicts on shared partitions", async () => {
+  await using h = start({ jobPollsUntilDone: 1 });
+  await h.bq.createDataset("d");
+  await loadRows(h.bq, "t", [{ k: "a", n: 0, day: "2026-08-10" }, { k: "b", n: 0, day: "2026-08-11" }], {
+    schema: {
+      fields: [{ name: "k", type: "STRING" }, { name: "n", type: "INTEGER" }, { name: "day", type: "DATE" }],
+    },
+    timePartitioning: { type: "DAY", field: "day" },
+  });
+  const update = (k: string) => `UPDATE \`${P}.d.t\` SET n = n + 1 WHERE k = '${k}'`;
+  // Two statements start together; both write partition 2026-08-10: the first to finish wins.
+  const [first] = await h.bq.createQueryJob({ query: update("a") });
+  const [second] = await h.bq.createQueryJob({ query: update("a") });
+  // A third one on another partition does not conflict (it waits for a slot, then runs).
+  const [third] = await h.bq.createQueryJob({ query: update("b") });
+  assert.equal(third.metadata.status.state, "PENDING");
+  await first.promise();
+  const err = await rejection(second.promise());
+  assert.equal(err.message, "Could not serialize access to table test-project:d.t due to concurrent update");
+  await third.promise();
+  assert.deepEqual(h.mock.rows("d", "t").map((r) => [r.k, r.n]).sort(), [["a", 1], ["b", 1]]);
+  // 2 running + 20 queued: the 23rd is refused at once.
+  const jobs = [];
+  for (let i = 0; i < 22; i++) jobs.push((await h.bq.createQueryJob({ query: update("b") }))[0]);
+  const full = await rejection(h.bq.createQueryJob({ query: update("b") }).then(([job]) => job.promise()));
+  assert.match(
+    full.message,
+    /Too many DML statements outstanding against table test-project:d\.t, limit is 20/,
+  );
+  assert.deepEqual(
+    [h.mock.counters().dmlConflicts, h.mock.counters().dmlQueueFull, h.mock.counters().dmlMaxOutstanding],
+    [1, 1, 22],
+  );
 });
