@@ -21,6 +21,7 @@ import { UsageAccumulator } from "../stages/usage.ts";
 import { loadState, saveState, statePaths } from "../state/state_store.ts";
 import { writeFileAtomic } from "../io/atomic_write.ts";
 import { NdjsonWriter, readNdjson } from "./staging.ts";
+import { LOCAL_MACHINE, type MachineColumns } from "../io/machine.ts";
 import { reconcile, type Reconciliation } from "./reconcile.ts";
 import { acquireLock } from "./lock.ts";
 
@@ -71,6 +72,8 @@ export interface PipelineOptions {
   dryRun?: boolean;
   /** IANA time zone of `event_date` (the partition day). @default {"UTC"} */
   timeZone?: string;
+  /** The machine (and user) every staged row is stamped with. @default {{ machine_id: "local", user_label: null }} */
+  machine?: MachineColumns;
 }
 
 /** What a run did, printed by the CLI and stored as `runs/<run_id>/summary.json`. */
@@ -168,11 +171,12 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
   const stage4 = untilStage >= 4 && options.stage4?.enabled ? options.stage4 : null;
   const promptStatus = stage4 ? "pending" : "skipped_no_llm";
 
+  const machine = options.machine ?? LOCAL_MACHINE;
   const writers = {
-    messages: await NdjsonWriter.create(`${runDir}/messages.ndjson`),
-    usage: await NdjsonWriter.create(`${runDir}/usage.ndjson`),
-    sessions: await NdjsonWriter.create(`${runDir}/sessions.ndjson`),
-    rejects: await NdjsonWriter.create(`${runDir}/rejects.ndjson`),
+    messages: await NdjsonWriter.create(`${runDir}/messages.ndjson`, machine),
+    usage: await NdjsonWriter.create(`${runDir}/usage.ndjson`, machine),
+    sessions: await NdjsonWriter.create(`${runDir}/sessions.ndjson`, machine),
+    rejects: await NdjsonWriter.create(`${runDir}/rejects.ndjson`, machine),
   };
   const prompts = stage4 ? await NdjsonWriter.create(`${runDir}/prompts.ndjson`) : null;
   // Without Stage 4 the run's prompts wait in the pending list, so a later run with a key corrects them.
@@ -377,7 +381,7 @@ async function runOnce(options: PipelineOptions & { runId: string }): Promise<Ru
   });
 
   const stageRunsRow = async (): Promise<StagedTable> => {
-    const writer = await NdjsonWriter.create(`${runDir}/runs.ndjson`);
+    const writer = await NdjsonWriter.create(`${runDir}/runs.ndjson`, machine);
     await writer.write(runRow(clock.now()));
     const runs = await writer.close("runs");
     staged.push(runs);

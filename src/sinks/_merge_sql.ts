@@ -24,6 +24,7 @@ export interface MergeDialect {
 
 /**
  * Builds the MERGE of `source` into `target`: `prefer_new_non_null` keeps the old value over a NULL,
+ * `keep_first` keeps the old value unless it is NULL,
  * the sticky group keeps all its old values when the new guard is NULL and the old one is not, and
  * `replaceWhenGreater` updates a matched row only when the new value is greater. Key columns are
  * never updated. One clause per line.
@@ -61,25 +62,26 @@ export function buildMerge(def: TableDef, target: string, source: string, dialec
   const keys = new Set(def.key);
   const sticky = new Set(def.stickyGroup?.columns ?? []);
   const guard = def.stickyGroup ? c(def.stickyGroup.guard) : undefined;
-  const set = names.filter((name) => !keys.has(name)).map((name) => {
+  // What each updatable column becomes on a key match.
+  const assigned = names.filter((name) => !keys.has(name)).map((name): [string, string] => {
     const col = c(name);
     if (guard && sticky.has(name)) {
-      return `${col} = IF(S.${guard} IS NULL AND T.${guard} IS NOT NULL, T.${col}, S.${col})`;
+      return [col, `IF(S.${guard} IS NULL AND T.${guard} IS NOT NULL, T.${col}, S.${col})`];
     }
-    if (def.mergeRules?.[name] === "prefer_new_non_null") return `${col} = COALESCE(S.${col}, T.${col})`;
-    return `${col} = S.${col}`;
+    if (def.mergeRules?.[name] === "prefer_new_non_null") return [col, `COALESCE(S.${col}, T.${col})`];
+    if (def.mergeRules?.[name] === "keep_first") return [col, `COALESCE(T.${col}, S.${col})`];
+    return [col, `S.${col}`];
   });
+  const set = assigned.map(([col, value]) => `${col} = ${value}`);
   const on = [
     ...def.key.map((name) => `T.${c(name)} = S.${c(name)}`),
     ...(dialect.targetFilter ? [dialect.targetFilter] : []),
   ]
     .join(" AND ");
   const greater = def.replaceWhenGreater ? c(def.replaceWhenGreater) : undefined;
+  // A matched row is rewritten only when an assignment would change it.
   const changed = dialect.onlyChanged
-    ? ` AND (${
-      names.filter((name) => !keys.has(name)).map((name) => `S.${c(name)} IS DISTINCT FROM T.${c(name)}`)
-        .join(" OR ")
-    })`
+    ? ` AND (${assigned.map(([col, value]) => `${value} IS DISTINCT FROM T.${col}`).join(" OR ")})`
     : "";
   const when = (greater ? ` AND S.${greater} > T.${greater}` : "") + changed;
   const using = dialect.dedupe

@@ -97,12 +97,14 @@ function rejectRow(i: number, runId: string): RejectRow {
     prefix: '{"type":"us',
     line_bytes: 11,
     run_id: runId,
+    machine_id: "m-test",
   };
 }
 
 function runRow(runId: string): RunRow {
   return {
     run_id: runId,
+    machine_id: "m-test",
     started_at: new Date(START).toISOString(),
     finished_at: new Date(START + 5000).toISOString(),
     status: "completed",

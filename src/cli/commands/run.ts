@@ -14,7 +14,7 @@ import { terminalProgress, withLoadProgress } from "../progress.ts";
 import { renderBigQueryPlan, renderRunSummary } from "../render.ts";
 import { readConfigFile } from "../config_file.ts";
 import { llmFlags, stage4From } from "../llm_args.ts";
-import { bigQueryConfigFrom, bigQueryFlags } from "../bigquery_args.ts";
+import { bigQueryConfigFrom, bigQueryFlags, machineFlags, machineFrom } from "../bigquery_args.ts";
 import type { ConfigFile } from "../config_file.ts";
 import type { BigQueryConfig } from "../../sinks/bigquery_config.ts";
 import { statePaths } from "../../state/state_store.ts";
@@ -63,6 +63,7 @@ export const runFlags: FlagSpecs = {
   },
   ...inGroup("stage4", llmFlags),
   ...inGroup("bigquery", bigQueryFlags),
+  ...inGroup("general", machineFlags),
 };
 
 /** The sink chosen by `--sink`, ready to open per run. */
@@ -184,6 +185,7 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
       dryRun: flags["dry-run"] === true,
       stage4: runner,
       timeZone,
+      machine: machineFrom(flags, ctx),
     });
     await recordRun(dataDir, summary, { timeZone, previous, now: ctx.clock.now() });
     if (flags["dry-run"] && sink.bigquery) {
