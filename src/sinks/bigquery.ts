@@ -53,6 +53,8 @@ export interface BigQuerySinkOptions {
   config: BigQueryConfig;
   /** The run id; names the staging tables, so a resumed run must pass the same one. */
   runId: string;
+  /** The machine the run loads for; part of the staging tables' names, as run ids repeat across machines. */
+  machineId?: string;
   /** The data dir's state folder, where the job budget counters live. */
   stateDir: string;
   /** A client to use instead of one built from `config` with application-default credentials. */
@@ -212,6 +214,7 @@ class BigQuerySink implements Sink {
   readonly location: string;
   #config: BigQueryConfig;
   #runId: string;
+  #machineId: string;
   #stateDir: string;
   #client: BigQuery;
   #context: RetryContext;
@@ -222,6 +225,7 @@ class BigQuerySink implements Sink {
   constructor(options: BigQuerySinkOptions) {
     this.#config = options.config;
     this.#runId = options.runId;
+    this.#machineId = options.machineId ?? "";
     this.#stateDir = options.stateDir;
     this.#client = options.client ?? createBigQueryClient(options.config);
     this.#context = {
@@ -495,7 +499,7 @@ class BigQuerySink implements Sink {
     context.signal?.throwIfAborted();
     if (!this.#prepared) await this.prepare();
     const target = this.#fullName(def.name);
-    const stagingName = stagingTableName(def.name, this.#runId);
+    const stagingName = stagingTableName(def.name, this.#runId, this.#machineId);
     // Check the whole table's jobs up front, so a budget never strands a load whose MERGE cannot run.
     const budget = await this.#openBudget();
     const project = { project: this.#config.project };

@@ -94,20 +94,23 @@ export function quoteTable(ref: TableRef): string {
 }
 
 /**
- * Names the staging table of one table in one run; the same run id always gives the same name, so
- * a resumed run finds (and overwrites) what an interrupted one left.
+ * Names the staging table of one table in one run of one machine; the same run id always gives the
+ * same name, so a resumed run finds (and overwrites) what an interrupted one left, and two machines
+ * whose runs started in the same second never share one.
  *
  * @param table The target table name.
  * @param runId The run id.
- * @returns `_stg_<table>_<runId>`, with characters a table id cannot hold replaced by `_`.
+ * @param machineId The machine the run loads for. @default {""}
+ * @returns `_stg_<table>_[<machineId>_]<runId>`, with characters a table id cannot hold replaced by `_`.
  * @throws {TypeError} When the table name is not an identifier or the run id is empty.
  */
-export function stagingTableName(table: string, runId: string): string {
+export function stagingTableName(table: string, runId: string, machineId = ""): string {
   checkIdentifier(table);
   if (runId.length === 0) {
     throw new TypeError("Cannot name a staging table as 'runId' must not be empty: current value is ''");
   }
-  return `_stg_${table}_${runId.replace(/[^A-Za-z0-9_]/g, "_")}`.slice(0, 1024);
+  const run = machineId ? `${machineId}_${runId}` : runId;
+  return `_stg_${table}_${run.replace(/[^A-Za-z0-9_]/g, "_")}`.slice(0, 1024);
 }
 
 /**

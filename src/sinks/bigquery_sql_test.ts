@@ -34,6 +34,11 @@ Deno.test("stagingTableName() is deterministic per run and table", () => {
     "_stg_usage_2026_08_10T12_00_00Z_ab12",
   );
   assert.equal(stagingTableName("usage", "x"), stagingTableName("usage", "x"));
+  // Two machines whose runs started in the same second stage apart.
+  assert.equal(
+    stagingTableName("usage", "2026-08-10T12-00-00Z", "m-0a1b"),
+    "_stg_usage_m_0a1b_2026_08_10T12_00_00Z",
+  );
   assert.throws(() => stagingTableName("usage", ""), TypeError);
 });
 

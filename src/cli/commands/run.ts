@@ -21,6 +21,7 @@ import { statePaths } from "../../state/state_store.ts";
 import { jsonLine } from "../json_output.ts";
 import { count } from "../../format.ts";
 import { type LastRun, readLastRun, recordRun } from "../last_run.ts";
+import { LOCAL_MACHINE, type MachineColumns } from "../../io/machine.ts";
 import {
   dataDirFlags,
   ensureWritableDir,
@@ -83,6 +84,7 @@ export function sinkChoice(
   dataDir: string,
   file: ConfigFile,
   ctx: CommandContext,
+  machine: MachineColumns = LOCAL_MACHINE,
 ): SinkChoice {
   // `--sink` was checked against SinkNames when the flags were parsed.
   const name = (flags.sink as SinkChoice["name"] | undefined) ?? "duckdb";
@@ -95,6 +97,7 @@ export function sinkChoice(
       return createBigQuerySink({
         config,
         runId,
+        machineId: machine.machine_id,
         stateDir: statePaths(dataDir).dir,
         clock: ctx.clock,
         signal: ctx.signal,
@@ -162,7 +165,8 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
     const dataDir = resolveDataDir(flags, ctx);
     await ensureWritableDir(dataDir);
     const file = await readConfigFile(flags.config as string | undefined, dataDir);
-    const sink = sinkChoice(flags, dataDir, file, ctx);
+    const machine = machineFrom(flags, ctx);
+    const sink = sinkChoice(flags, dataDir, file, ctx, machine);
     const { runner, access } = await stage4From(flags, file, dataDir, ctx);
     const previous = await readLastRun(dataDir);
     if (previous?.time_zone && previous.time_zone !== timeZone && untilStage >= 3 && !flags["dry-run"]) {
@@ -185,7 +189,7 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
       dryRun: flags["dry-run"] === true,
       stage4: runner,
       timeZone,
-      machine: machineFrom(flags, ctx),
+      machine,
     });
     await recordRun(dataDir, summary, { timeZone, previous, now: ctx.clock.now() });
     if (flags["dry-run"] && sink.bigquery) {
