@@ -104,7 +104,13 @@ export function createBigQueryClient(
   });
 }
 
-function isLoopback(endpoint: string): boolean {
+/**
+ * Tells whether an endpoint is on this machine (an emulator), which then gets no credentials.
+ *
+ * @param endpoint An API root such as `http://127.0.0.1:9050`.
+ * @returns `true` for localhost, 127.0.0.0/8 and ::1.
+ */
+export function isLoopback(endpoint: string): boolean {
   const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, "");
   return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
