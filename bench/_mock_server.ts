@@ -18,7 +18,7 @@ import { createGeminiMock, type GeminiMockOptions } from "../mocks/gemini.ts";
 /** Counters a served mock reports at `/__stats`. */
 export interface MockServerStats {
   gemini: { requests: number; ok: number; rateLimited: number; items: number; maxConcurrent: number };
-  bigquery: { loadJobs: number; queryJobs: number; streamingInserts: number };
+  bigquery: { loadJobs: number; queryJobs: number; streamingInserts: number; bytesBilled: number };
   /** Peak resident set size of the mock's process, in bytes. */
   peakRss: number;
 }
@@ -138,7 +138,12 @@ function main(geminiOptions: GeminiMockOptions): void {
           items: g.items,
           maxConcurrent: g.maxConcurrent,
         },
-        bigquery: { loadJobs: b.loadJobs, queryJobs: b.queryJobs, streamingInserts: b.streamingInserts },
+        bigquery: {
+          loadJobs: b.loadJobs,
+          queryJobs: b.queryJobs,
+          streamingInserts: b.streamingInserts,
+          bytesBilled: b.bytesBilled,
+        },
         peakRss: Math.max(peakRss, Deno.memoryUsage().rss),
       };
       return Response.json(stats);

@@ -151,6 +151,8 @@ export interface BigQueryCounters {
   dmlQueueFull: number;
   /** Most DML jobs outstanding (running + queued) on one table at once. */
   dmlMaxOutstanding: number;
+  /** Bytes billed by all successful query jobs (on-demand pricing, 10 MB minimum per table). */
+  bytesBilled: number;
   streamingInserts: number;
   failedJobs: number;
   bytesUploaded: number;
@@ -342,6 +344,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
     dmlConflicts: 0,
     dmlQueueFull: 0,
     dmlMaxOutstanding: 0,
+    bytesBilled: 0,
     streamingInserts: 0,
     failedJobs: 0,
     bytesUploaded: 0,
@@ -721,6 +724,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
           return result;
         });
       } else job.result = await executeStatement(config.query, { warehouse, ...context });
+      if (!job.dml) counters.bytesBilled += job.result?.bytesBilled ?? 0;
     } catch (err) {
       fail(job, err);
     }
@@ -786,6 +790,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
           );
         }
         result.apply?.();
+        counters.bytesBilled += result.bytesBilled;
         if (written.size > 0) {
           state.version++;
           state.commits.push({ version: state.version, partitions: written });
@@ -1304,6 +1309,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
         dmlConflicts: 0,
         dmlQueueFull: 0,
         dmlMaxOutstanding: 0,
+        bytesBilled: 0,
         streamingInserts: 0,
         failedJobs: 0,
         bytesUploaded: 0,

@@ -180,6 +180,7 @@ Deno.test("bigquery mock: table.load() puts an NDJSON file's rows in the warehou
     dmlConflicts: 0,
     dmlQueueFull: 0,
     dmlMaxOutstanding: 0,
+    bytesBilled: 0,
     streamingInserts: 0,
     failedJobs: 0,
     bytesUploaded: size,

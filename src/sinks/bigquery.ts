@@ -40,7 +40,6 @@ import {
   withRetry,
 } from "./bigquery_retry.ts";
 import {
-  countStatement,
   mergeStatement,
   sessionsRefreshStatement,
   stagingTableName,
@@ -479,19 +478,17 @@ class BigQuerySink implements Sink {
     }, prefix);
   }
 
+  /**
+   * Reads a table's row count from its metadata (`tables.get`): no query job, nothing billed, no
+   * budget used. Exact here: ccpipe never streams, and load and DML jobs update `numRows` when done.
+   */
   async #count(table: TableName): Promise<number> {
-    const { job } = await this.#query(
-      `count rows of ${this.#fullName(table)}`,
-      { project: this.#config.project },
-      countStatement(this.#ref(table)),
-      `ccpipe_q_${table}_`,
-    );
-    const [rows] = await withRetry(
+    const [metadata] = await withRetry(
       `read the row count of ${this.#fullName(table)}`,
       this.#context,
-      () => job.getQueryResults({ location: this.#jobLocation }),
+      () => this.#dataset().table(table).getMetadata(),
     );
-    return Number((rows[0] as { n?: unknown } | undefined)?.n ?? 0);
+    return Number(metadata.numRows ?? 0);
   }
 
   async load(staged: StagedTable): Promise<LoadResult> {
@@ -508,12 +505,12 @@ class BigQuerySink implements Sink {
     const stagingName = stagingTableName(def.name, this.#runId, this.#machineId);
     // Check the whole table's jobs up front, so a budget never strands a load whose MERGE cannot run.
     const budget = await this.#openBudget();
-    const project = { project: this.#config.project };
     if (staged.rows > 0) {
+      const queries = def.name === "sessions" ? 2 : 1; // the MERGE, and the sessions refresh
       budget.check("load", this.#fullName(stagingName));
-      budget.check("query", target, def.name === "sessions" ? 2 : 1);
+      budget.check("query", target, queries);
+      budget.check("query", { project: this.#config.project }, queries);
     }
-    budget.check("query", project, staged.rows === 0 ? 1 : def.name === "sessions" ? 4 : 3);
     const rowsBefore = await this.#count(def.name);
     if (staged.rows === 0) {
       context.log(`bigquery: ${target}: nothing staged, no job started`);
@@ -552,7 +549,7 @@ class BigQuerySink implements Sink {
         });
         return job;
       },
-      "",
+      `ccpipe_load_${def.name}_`,
     ).catch((error) => {
       throw error instanceof SinkError && error.cause instanceof JobFailedError
         ? loadErrors(staged, target, error.cause)
@@ -725,7 +722,7 @@ export interface BigQueryPlan {
   inspectError?: string;
   createDataset: boolean;
   tables: (TablePlan & { rows: number; bytes: number })[];
-  /** Jobs the run would start: one load per non-empty table, and its queries (counts, MERGE, refresh). */
+  /** Jobs the run would start: one load per non-empty table, and its queries (MERGE, sessions refresh). */
   loadJobs: number;
   queryJobs: number;
 }
@@ -806,11 +803,7 @@ export async function planBigQueryLoad(
     createDataset,
     tables: withRows,
     loadJobs: loaded.length,
-    // Per staged table: count before, MERGE, count after; sessions add the aggregate refresh.
-    // As load() runs them: an empty table costs one count; a loaded one counts, MERGEs and counts again.
-    queryJobs: withRows.reduce(
-      (sum, t) => sum + (!byTable.has(t.table) ? 0 : t.rows === 0 ? 1 : t.table === "sessions" ? 4 : 3),
-      0,
-    ),
+    // Per staged table with rows: the MERGE; sessions add the aggregate refresh (counts read metadata).
+    queryJobs: withRows.reduce((sum, t) => sum + (t.rows === 0 ? 0 : t.table === "sessions" ? 2 : 1), 0),
   };
 }

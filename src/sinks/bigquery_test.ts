@@ -358,8 +358,8 @@ Deno.test("BigQuerySink.load() killed between the load and the MERGE leaves the 
 Deno.test("BigQuerySink.load() failing at the MERGE leaves the target untouched, and the resumed run completes", async () => {
   await using h = await harness();
   const staged = await h.stage("r1", "usage", Array.from({ length: 7 }, (_, i) => usageRow(i, "r1")));
-  // Query job inserts: 1 = count before, 2 and 3 = the MERGE and its retry.
-  h.mock.configure({ faults: [{ fault: "http500", match: MERGE_JOBS, calls: [2, 3] }] });
+  // Query job inserts: 1 and 2 = the MERGE and its retry (row counts read table metadata, no job).
+  h.mock.configure({ faults: [{ fault: "http500", match: MERGE_JOBS, calls: [1, 2] }] });
   {
     await using sink = h.sink("r1", {
       config: { retries: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 1000, dmlMaxAttempts: 2 } },
@@ -379,13 +379,12 @@ Deno.test("BigQuerySink.load() failing at the MERGE leaves the target untouched,
 });
 
 for (const fault of ["http500", "http503", "rateLimitExceeded"] as const) {
-  Deno.test(`BigQuerySink.load() retries with backoff on ${fault} (upload, job insert, poll, results)`, async () => {
+  Deno.test(`BigQuerySink.load() retries with backoff on ${fault} (upload, job insert, poll, table read)`, async () => {
     await using h = await harness({
       faults: [
         { fault, match: "POST /upload", calls: [1] },
-        { fault, match: MERGE_JOBS, calls: [2] },
+        { fault, match: MERGE_JOBS, calls: [1] },
         { fault, match: "GET /bigquery/v2/projects/test-project/jobs/", calls: [1] },
-        { fault, match: "GET /bigquery/v2/projects/test-project/queries/", calls: [1] },
         { fault, match: "GET /bigquery/v2/projects/test-project/datasets/ccpipe/tables/", calls: [1] },
       ],
     });
@@ -396,12 +395,14 @@ for (const fault of ["http500", "http503", "rateLimitExceeded"] as const) {
     assert.equal(result.rowsAfter, 3);
     assert.equal(h.mock.rows(DATASET, "messages").length, 3);
     const faulted = h.mock.calls.filter((c) => c.status >= 403 && c.status !== 404);
-    assert.equal(faulted.length, 5, "every injected fault fired");
-    // One retry per fault, each after a first backoff of at most 1 s (1 s base, full jitter) on the injected clock.
-    const backoffs = h.logs.map((l) => /; retry 1\/4 in (\d+) ms$/.exec(l)?.[1]).filter(Boolean).map(Number);
-    assert.equal(backoffs.length, 5);
+    assert.equal(faulted.length, 4, "every injected fault fired");
+    // One retry per fault, each after a backoff of at most 2 s (1 s base doubling, full jitter) on the injected clock.
+    const backoffs = h.logs.map((l) => /; retry [12]\/4 in (\d+) ms$/.exec(l)?.[1]).filter(Boolean).map(
+      Number,
+    );
+    assert.equal(backoffs.length, 4, h.logs.join("\n"));
     for (const ms of backoffs) {
-      assert.ok(ms >= 0 && ms <= 1000, `backoff ${ms}`);
+      assert.ok(ms >= 0 && ms <= 2000, `backoff ${ms}`);
       assert.ok(h.clock.sleeps.includes(ms), "slept on the injected clock");
     }
     assert.equal(h.mock.counters().streamingInserts, 0);
@@ -503,20 +504,22 @@ Deno.test("BigQuerySink refuses a job past the daily budget, saying which and wh
 
   const budget = JSON.parse(await Deno.readTextFile(join(h.stateDir, "bigquery_jobs.json")));
   assert.equal(budget.day, "2026-08-10");
-  // Counted on what each job writes: loads on their staging table, MERGEs on the target, counts on none.
-  assert.equal(budget.load["test-project.ccpipe._stg_messages_r1"], 1);
-  assert.equal(budget.load["test-project.ccpipe._stg_usage_r2"], 1);
-  assert.equal(budget.query["test-project.ccpipe.messages"], 1);
-  assert.equal(budget.query["test-project.ccpipe.usage"], 1);
-  assert.equal(budget.query["test-project.-"], 4);
+  // Counted on what each job writes: loads on their staging table, MERGEs on the target (row counts
+  // read table metadata: no job).
+  assert.deepEqual(budget.load, {
+    "test-project.ccpipe._stg_messages_r1": 1,
+    "test-project.ccpipe._stg_usage_r2": 1,
+  });
+  assert.deepEqual(budget.query, { "test-project.ccpipe.messages": 1, "test-project.ccpipe.usage": 1 });
 });
 
 Deno.test("BigQuerySink refuses a table whose queries exceed queryJobsPerDay before loading it", async () => {
   await using h = await harness();
-  await using sink = h.sink("r1", { config: { queryJobsPerDay: 2 } });
+  // sessions takes two query jobs (the MERGE and the aggregate refresh).
+  await using sink = h.sink("r1", { config: { queryJobsPerDay: 1 } });
   await assert.rejects(
-    () => h.stage("r1", "runs", [runRow("r1")]).then((s) => sink.load(s)),
-    (e: unknown) => e instanceof SinkError && e.message.includes("'queryJobsPerDay' (2)"),
+    () => h.stage("r1", "sessions", [sessionRow(0, "r1")]).then((s) => sink.load(s)),
+    (e: unknown) => e instanceof SinkError && e.message.includes("'queryJobsPerDay' (1)"),
   );
   assert.equal(h.mock.counters().loadJobs, 0);
 });
@@ -547,7 +550,7 @@ Deno.test("planBigQueryLoad() says what it would create and load, and runs no jo
   assert.equal(plan.tables[0].partitioning, "event_date");
   assert.deepEqual(plan.tables[0].clustering, ["session_id", "kind"]);
   assert.equal(plan.loadJobs, 5);
-  assert.equal(plan.queryJobs, 16);
+  assert.equal(plan.queryJobs, 6, "one MERGE per table, and the sessions refresh");
   assert.deepEqual([...new Set(h.mock.calls.map((c) => c.kind))], ["datasets.get"]);
   assert.equal(h.mock.table(DATASET, "messages"), undefined);
 });
@@ -644,8 +647,8 @@ Deno.test("BigQuerySink.load() rewrites no identical row and bills only the stag
 });
 
 Deno.test("BigQuerySink reuses a job's id when its insert answer was lost, so the MERGE runs once", async () => {
-  // The second query job insert (count, then MERGE) reaches BigQuery, but the connection drops before the answer.
-  await using h = await harness({ faults: [{ fault: "answer_lost", match: MERGE_JOBS, calls: [2] }] });
+  // The MERGE's job insert reaches BigQuery, but the connection drops before the answer.
+  await using h = await harness({ faults: [{ fault: "answer_lost", match: MERGE_JOBS, calls: [1] }] });
   await using sink = h.sink("r1");
   const result = await sink.load(await h.stage("r1", "messages", [messageRow(0, "r1"), messageRow(1, "r1")]));
   assert.equal(result.rowsAfter, 2);
