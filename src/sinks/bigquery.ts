@@ -395,7 +395,9 @@ class BigQuerySink implements Sink {
       { ...context, config, deadline: () => new AbortController().signal },
       async () => {
         const jobId = `${prefix}${crypto.randomUUID().replaceAll("-", "")}`;
-        await budget.take(kind, target);
+        // BigQuery's per-table quota counts load jobs on the table they write; DML has no daily quota
+        // (only its concurrency limits), so queries count towards the project's budget alone.
+        await budget.take(kind, kind === "load" ? target : { project: this.#config.project });
         const job = await this.#insert(what, jobId, submit);
         const metadata = await this.#poll(job, what);
         if (metadata.status?.errorResult) {
@@ -508,7 +510,6 @@ class BigQuerySink implements Sink {
     if (staged.rows > 0) {
       const queries = def.name === "sessions" ? 2 : 1; // the MERGE, and the sessions refresh
       budget.check("load", this.#fullName(stagingName));
-      budget.check("query", target, queries);
       budget.check("query", { project: this.#config.project }, queries);
     }
     const rowsBefore = await this.#count(def.name);

@@ -2,10 +2,10 @@
  * Daily BigQuery job budgets: counts load and query jobs per table and per UTC day in the data
  * dir's state, and refuses a job that would exceed a budget before it starts.
  *
- * Keyed on what the quotas count: the per-table quota ("table operations", 1,500 a day) counts every
- * job that writes a table — load jobs and DML alike — on the table it writes, so a load is counted
- * on its (per-run) staging table and a MERGE on its target; a query that writes no table (a count)
- * counts only towards the project's budgets.
+ * Keyed on what the quotas count: the per-table quota (1,500 table operations a day) counts the load
+ * jobs that write a table on that table — for ccpipe each run's own staging table, not the target —
+ * and the project quota (100,000 load jobs a day) every load job; DML statements have no daily quota
+ * (only BigQuery's concurrency limits), so query jobs count towards the optional project budget alone.
  *
  * BigQuery's own quotas count failed jobs too, so a job is counted when it is submitted, whatever
  * its outcome. The window is a fixed UTC day: every counter resets at midnight UTC. (BigQuery's
@@ -37,7 +37,7 @@ function projectOf(target: JobTarget): string {
 
 /** The daily limits; `null` means no budget. */
 export interface JobBudgetLimits {
-  /** Jobs writing one table (loads and DML) per UTC day. */
+  /** Load jobs writing one table per UTC day. */
   loadJobsPerTablePerDay: number | null;
   /** Load jobs per project per UTC day. */
   loadJobsPerDay: number | null;
@@ -182,9 +182,12 @@ export class JobBudget {
   check(kind: JobKind, target: JobTarget, jobs = 1): void {
     const project = projectOf(target);
     const budgets: [string, number | null, number][] = [];
-    if (typeof target === "string") {
-      const writes = this.used("load", { table: target }) + this.used("query", { table: target });
-      budgets.push(["loadJobsPerTablePerDay", this.#limits.loadJobsPerTablePerDay, writes]);
+    if (kind === "load" && typeof target === "string") {
+      budgets.push([
+        "loadJobsPerTablePerDay",
+        this.#limits.loadJobsPerTablePerDay,
+        this.used("load", { table: target }),
+      ]);
     }
     budgets.push(
       kind === "load"

@@ -478,7 +478,7 @@ Deno.test("BigQuerySink sets maximumBytesBilled on every query", async () => {
 
 Deno.test("BigQuerySink refuses a job past the daily budget, saying which and when it resets", async () => {
   await using h = await harness();
-  const config = { loadJobsPerTablePerDay: 1 };
+  const config = { loadJobsPerDay: 1 };
   {
     await using sink = h.sink("r1", { config });
     await sink.load(await h.stage("r1", "messages", [messageRow(0, "r1")]));
@@ -487,10 +487,10 @@ Deno.test("BigQuerySink refuses a job past the daily budget, saying which and wh
   const callsBefore = h.mock.calls.length;
   await using sink = h.sink("r2", { config });
   await assert.rejects(
-    () => h.stage("r2", "messages", [messageRow(1, "r2")]).then((s) => sink.load(s)),
+    () => h.stage("r2", "usage", [usageRow(1, "r2")]).then((s) => sink.load(s)),
     (e: unknown) =>
-      e instanceof SinkError && e.message.includes("'loadJobsPerTablePerDay' (1)") &&
-      e.message.includes("test-project.ccpipe.messages") &&
+      e instanceof SinkError && e.message.includes("'loadJobsPerDay' (1)") &&
+      e.message.includes("test-project.ccpipe._stg_usage_r2") &&
       e.message.includes("resets at 2026-08-11T00:00:00.000Z"),
   );
   assert.equal(h.mock.counters().loadJobs, loadsBefore, "no load job started");
@@ -499,18 +499,11 @@ Deno.test("BigQuerySink refuses a job past the daily budget, saying which and wh
     0,
     "checked before any job",
   );
-  // Another table has its own budget.
-  assert.equal((await sink.load(await h.stage("r2", "usage", [usageRow(0, "r2")]))).rowsAfter, 1);
-
   const budget = JSON.parse(await Deno.readTextFile(join(h.stateDir, "bigquery_jobs.json")));
   assert.equal(budget.day, "2026-08-10");
-  // Counted on what each job writes: loads on their staging table, MERGEs on the target (row counts
-  // read table metadata: no job).
-  assert.deepEqual(budget.load, {
-    "test-project.ccpipe._stg_messages_r1": 1,
-    "test-project.ccpipe._stg_usage_r2": 1,
-  });
-  assert.deepEqual(budget.query, { "test-project.ccpipe.messages": 1, "test-project.ccpipe.usage": 1 });
+  // Loads are counted on the staging table they write; the MERGE on the project (DML has no daily quota).
+  assert.deepEqual(budget.load, { "test-project.ccpipe._stg_messages_r1": 1 });
+  assert.deepEqual(budget.query, { "test-project.-": 1 });
 });
 
 Deno.test("BigQuerySink refuses a table whose queries exceed queryJobsPerDay before loading it", async () => {
@@ -671,4 +664,20 @@ Deno.test("BigQuerySink stops waiting for a job past jobTimeoutMs and cancels it
       e instanceof SinkError && /did not finish within jobTimeoutMs \(60000 ms\)/.test(e.message),
   );
   assert.ok(h.mock.calls.some((c) => c.kind === "jobs.cancel"));
+});
+
+Deno.test("BigQuerySink counts each run's load on its own staging table, as BigQuery's per-table quota does", async () => {
+  await using h = await harness();
+  const config = { loadJobsPerTablePerDay: 1 };
+  for (const runId of ["r1", "r2", "r3"]) {
+    await using sink = h.sink(runId, { config });
+    await sink.load(await h.stage(runId, "messages", [messageRow(0, runId)]));
+  }
+  assert.equal(h.mock.counters().loadJobs, 3);
+  const budget = JSON.parse(await Deno.readTextFile(join(h.stateDir, "bigquery_jobs.json")));
+  assert.deepEqual(Object.keys(budget.load).sort(), [
+    "test-project.ccpipe._stg_messages_r1",
+    "test-project.ccpipe._stg_messages_r2",
+    "test-project.ccpipe._stg_messages_r3",
+  ]);
 });
