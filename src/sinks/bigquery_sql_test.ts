@@ -181,3 +181,18 @@ Deno.test("countStatement() binds the filter value as a parameter", () => {
     "DROP TABLE IF EXISTS `test-project.ccpipe._stg_runs_r1`",
   );
 });
+
+Deno.test("mergeStatement() quotes a column named like a reserved word", () => {
+  const def = {
+    ...Tables.runs,
+    name: "runs" as const,
+    key: ["id"],
+    columns: [
+      { name: "id", type: "string" as const, nullable: false },
+      { name: "select", type: "int" as const, nullable: true },
+    ],
+  };
+  const { query } = mergeStatement(def, { target: ref("runs"), staging: ref("_stg_runs_r1") });
+  assert.ok(query.includes("THEN UPDATE SET `select` = S.`select`"), query);
+  assert.ok(query.includes("INSERT (`id`, `select`) VALUES (S.`id`, S.`select`)"), query);
+});
