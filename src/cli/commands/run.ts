@@ -42,7 +42,7 @@ export const runFlags: FlagSpecs = {
     value: "NAME",
     group: "output",
     choices: SinkNames,
-    help: `Where the tables go: ${SinkNames.join(", ")} (default duckdb)`,
+    help: `Where the tables go: ${SinkNames.join(", ")} (default duckdb; env CCPIPE_SINK)`,
   },
   timezone: {
     type: "string",
@@ -86,8 +86,15 @@ export function sinkChoice(
   ctx: CommandContext,
   machine: MachineColumns = LOCAL_MACHINE,
 ): SinkChoice {
-  // `--sink` was checked against SinkNames when the flags were parsed.
-  const name = (flags.sink as SinkChoice["name"] | undefined) ?? "duckdb";
+  // `--sink` was checked against SinkNames when the flags were parsed; CCPIPE_SINK lets scheduled runs
+  // (which get no extra flags) load BigQuery.
+  const fromEnv = ctx.env("CCPIPE_SINK");
+  if (fromEnv !== undefined && !(SinkNames as readonly string[]).includes(fromEnv)) {
+    throw new UsageError(`CCPIPE_SINK must be one of ${SinkNames.join(", ")}: got '${fromEnv}'`);
+  }
+  const name = (flags.sink as SinkChoice["name"] | undefined) ??
+    (fromEnv as SinkChoice["name"] | undefined) ??
+    "duckdb";
   if (name === "none") return { name, open: null, bigquery: null };
   if (name === "bigquery") {
     const config = bigQueryConfigFrom(flags, file, ctx);
