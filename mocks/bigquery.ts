@@ -2,9 +2,10 @@
  * An MSW mock of the BigQuery REST API that behaves like the service for what ccpipe's sink does:
  * datasets and tables (partitioning, clustering, expiration, schema evolution rules), load jobs from
  * multipart and resumable NDJSON uploads checked against the table schema, job polling
- * (PENDING → RUNNING → DONE), queries through a small SQL interpreter (MERGE, SELECT COUNT, DROP, ...)
- * with named parameters and `maximumBytesBilled`, a per-table daily load-job quota, fault injection
- * and a call log. Drive it with the real `@google-cloud/bigquery` client; see `BIGQUERY.md`.
+ * (PENDING → RUNNING → DONE), queries run on DuckDB after a small dialect translation with named
+ * parameters, on-demand billing and `maximumBytesBilled`, job locations, dataset default expirations,
+ * per-table DML concurrency (2 running, 20 queued, serialisation conflicts), a per-table daily load-job
+ * quota, fault injection and a call log. Drive it with the real `@google-cloud/bigquery` client; see `BIGQUERY.md`.
  *
  * @example Load a file and read the warehouse
  * ```ts ignore
