@@ -1,6 +1,6 @@
 /**
- * The SQL the BigQuery sink runs: the MERGE from a staging table into its target, the `sessions`
- * aggregate refresh and row counts. Identifiers are validated and backticked; values travel as
+ * The SQL the BigQuery sink runs: the MERGE from a staging table into its target and the `sessions`
+ * aggregate refresh. Identifiers are validated and backticked; values travel as
  * named query parameters, never spliced into the text.
  *
  * @module
@@ -198,42 +198,4 @@ export function sessionsRefreshStatement(
       `WHEN MATCHED AND (${changed}) THEN UPDATE SET ${set}`,
     ].join("\n"),
   };
-}
-
-/**
- * Builds a row count, optionally of the rows where one column equals a value (passed as a parameter).
- *
- * @param ref The table.
- * @param where An optional `{ column, value }` filter.
- * @returns `SELECT COUNT(*) AS n FROM ...`, with `@value` bound when filtered.
- * @throws {TypeError} When an identifier is invalid.
- *
- * @example
- * ```ts
- * import { countStatement } from "./bigquery_sql.ts";
- * const s = countStatement({ project: "my-project", dataset: "d", table: "runs" }, { column: "run_id", value: "r1" });
- * if (s.params?.value !== "r1" || !s.query.endsWith("WHERE run_id = @value")) throw new Error();
- * ```
- */
-export function countStatement(
-  ref: TableRef,
-  where?: { column: string; value: string | number | boolean },
-): Statement {
-  const query = `SELECT COUNT(*) AS n FROM ${quoteTable(ref)}`;
-  if (!where) return { query };
-  return {
-    query: `${query} WHERE ${quoteColumn(where.column)} = @value`,
-    params: { value: where.value },
-  };
-}
-
-/**
- * Builds a `DROP TABLE IF EXISTS`.
- *
- * @param ref The table.
- * @returns The statement.
- * @throws {TypeError} When an identifier is invalid.
- */
-export function dropTableStatement(ref: TableRef): Statement {
-  return { query: `DROP TABLE IF EXISTS ${quoteTable(ref)}` };
 }

@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { Tables } from "../schema/tables.ts";
 import {
   checkIdentifier,
-  countStatement,
-  dropTableStatement,
   mergeStatement,
   quoteTable,
   sessionsRefreshStatement,
@@ -162,23 +160,6 @@ Deno.test("sessionsRefreshStatement() recomputes the aggregates from messages fo
       "THEN UPDATE SET `first_timestamp` = S.`first_timestamp`, `last_timestamp` = S.`last_timestamp`, " +
       "`event_date` = S.`event_date`, `message_count` = S.`message_count`, `human_prompt_count` = S.`human_prompt_count`, " +
       "`assistant_count` = S.`assistant_count`, `tool_use_count` = S.`tool_use_count`",
-  );
-});
-
-Deno.test("countStatement() binds the filter value as a parameter", () => {
-  assert.deepEqual(countStatement(ref("runs")), {
-    query: "SELECT COUNT(*) AS n FROM `test-project.ccpipe.runs`",
-  });
-  const filtered = countStatement(ref("runs"), { column: "run_id", value: "x' OR '1'='1" });
-  assert.equal(
-    filtered.query,
-    "SELECT COUNT(*) AS n FROM `test-project.ccpipe.runs` WHERE `run_id` = @value",
-  );
-  assert.deepEqual(filtered.params, { value: "x' OR '1'='1" });
-  assert.throws(() => countStatement(ref("runs"), { column: "run_id = 1 --", value: 1 }), TypeError);
-  assert.equal(
-    dropTableStatement(ref("_stg_runs_r1")).query,
-    "DROP TABLE IF EXISTS `test-project.ccpipe._stg_runs_r1`",
   );
 });
 
