@@ -5,19 +5,20 @@
  * service is remote too. The clients reach it through their endpoint overrides.
  *
  * Child mode (`deno run ... bench/_mock_server.ts '<GeminiMockOptions JSON>'`) prints `PORT <n>` once
- * listening and answers three control routes besides the mocks: `GET /__stats` (counters, peak RSS),
- * `POST /__configure` (Gemini options, e.g. latency or quotas; resets the Gemini mock) and `POST /__reset`.
+ * listening and answers four control routes besides the mocks: `GET /__stats` (counters, peak RSS),
+ * `POST /__configure` (Gemini options, e.g. latency or quotas; resets the Gemini mock),
+ * `POST /__configure_bigquery` (BigQuery options such as faults; the warehouse is kept) and `POST /__reset`.
  *
  * @module
  */
 import { getResponse } from "msw";
-import { createBigQueryMock } from "../mocks/bigquery.ts";
+import { type BigQueryMockOptions, createBigQueryMock } from "../mocks/bigquery.ts";
 import { createGeminiMock, type GeminiMockOptions } from "../mocks/gemini.ts";
 
 /** Counters a served mock reports at `/__stats`. */
 export interface MockServerStats {
   gemini: { requests: number; ok: number; rateLimited: number; items: number; maxConcurrent: number };
-  bigquery: { loadJobs: number; queryJobs: number; streamingInserts: number };
+  bigquery: { loadJobs: number; queryJobs: number; streamingInserts: number; bytesBilled: number };
   /** Peak resident set size of the mock's process, in bytes. */
   peakRss: number;
 }
@@ -35,6 +36,12 @@ export interface ServedMocks extends AsyncDisposable {
    * @param timeScale Mock seconds per real second for the quota windows, e.g. 30 makes a 60 s window last 2 s.
    */
   configureGemini(options: GeminiMockOptions, timeScale?: number): Promise<void>;
+  /**
+   * Changes BigQuery mock options (faults, quotas); the warehouse and the call log are kept.
+   *
+   * @param options JSON-serialisable BigQuery mock options (no `now`, no `baseUrls`).
+   */
+  configureBigQuery(options: Omit<BigQueryMockOptions, "now" | "baseUrls">): Promise<void>;
 }
 
 /** Permissions the mock server child needs. */
@@ -46,6 +53,8 @@ const CHILD_FLAGS = [
   "--allow-read",
   "--allow-env",
   "--allow-sys",
+  // The BigQuery mock runs SQL on an in-memory DuckDB.
+  "--allow-ffi",
   "--allow-net=127.0.0.1",
 ];
 
@@ -85,6 +94,13 @@ export async function serveMocks(gemini: GeminiMockOptions = {}): Promise<Served
       const response = await fetch(`${url}/__configure`, { method: "POST", body });
       await response.body?.cancel();
     },
+    async configureBigQuery(options) {
+      const response = await fetch(`${url}/__configure_bigquery`, {
+        method: "POST",
+        body: JSON.stringify(options),
+      });
+      await response.body?.cancel();
+    },
     async [Symbol.asyncDispose]() {
       await child.stdin.close().catch(() => {});
       try {
@@ -122,7 +138,12 @@ function main(geminiOptions: GeminiMockOptions): void {
           items: g.items,
           maxConcurrent: g.maxConcurrent,
         },
-        bigquery: { loadJobs: b.loadJobs, queryJobs: b.queryJobs, streamingInserts: b.streamingInserts },
+        bigquery: {
+          loadJobs: b.loadJobs,
+          queryJobs: b.queryJobs,
+          streamingInserts: b.streamingInserts,
+          bytesBilled: b.bytesBilled,
+        },
         peakRss: Math.max(peakRss, Deno.memoryUsage().rss),
       };
       return Response.json(stats);
@@ -133,6 +154,10 @@ function main(geminiOptions: GeminiMockOptions): void {
         timeScale: number;
       };
       gemini = createGeminiMock({ ...options, baseUrls: [base], now: scaledNow(timeScale) });
+      return new Response("ok");
+    }
+    if (pathname === "/__configure_bigquery") {
+      bigquery.configure(await request.json() as BigQueryMockOptions);
       return new Response("ok");
     }
     if (pathname === "/__reset") {

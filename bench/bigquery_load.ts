@@ -192,7 +192,7 @@ const clock: Clock = {
   },
 };
 let mockRss: number | undefined;
-let counters: { loadJobs: number; queryJobs: number; streamingInserts: number };
+let counters: { loadJobs: number; queryJobs: number; streamingInserts: number; bytesBilled: number };
 let endpoint: string | undefined;
 let stopMock: () => Promise<void>;
 if (values["in-process"]) {
@@ -208,7 +208,7 @@ if (values["in-process"]) {
 } else {
   const served = await serveMocks();
   endpoint = served.url;
-  counters = { loadJobs: 0, queryJobs: 0, streamingInserts: 0 };
+  counters = { loadJobs: 0, queryJobs: 0, streamingInserts: 0, bytesBilled: 0 };
   stopMock = async () => {
     try {
       const stats = await served.stats();
@@ -253,6 +253,8 @@ const report = {
   loadJobs: counters.loadJobs,
   queryJobs: counters.queryJobs,
   streamingInserts: counters.streamingInserts,
+  // On-demand bytes billed by the mock's model (referenced columns, scanned partitions, 10 MB per table).
+  bytesBilled: counters.bytesBilled,
   seconds: Math.round(seconds * 100) / 100,
   mock: values["in-process"] ? "in process (MSW)" : "child process (HTTP)",
   rssMiB: {
@@ -279,6 +281,9 @@ if (values.json) {
   );
   console.log(
     `  jobs: ${report.loadJobs} load, ${report.queryJobs} query, ${report.streamingInserts} streaming inserts; ${report.seconds} s`,
+  );
+  console.log(
+    `  bytes billed (on demand, the mock's model): ${report.bytesBilled} (${mib(report.bytesBilled)} MiB)`,
   );
   console.log(
     `  RSS of the sink's process: ${report.rssMiB.beforeGeneration} MiB at start, ${report.rssMiB.afterGeneration} MiB after generation, peak during the load ${report.rssMiB.peak} MiB ` +

@@ -1,7 +1,6 @@
 /**
  * Column types and values for the BigQuery mock: schema normalisation, the NDJSON load coercion
- * (with BigQuery's per-row error messages), assignment checks for DML, the REST `f`/`v` cell
- * encoding and value comparison.
+ * (with BigQuery's per-row error messages) and the REST `f`/`v` cell encoding.
  *
  * Stored values: INTEGER/FLOAT/NUMERIC as numbers, BOOLEAN as booleans, TIMESTAMP as ISO-8601 UTC
  * strings from `Date.prototype.toISOString` (millisecond precision, so they also sort as strings),
@@ -9,7 +8,7 @@
  *
  * @module
  */
-import { invalid, invalidQuery } from "./_bigquery_errors.ts";
+import { invalid } from "./_bigquery_errors.ts";
 
 /** A column of a BigQuery table schema, as the REST API spells it. */
 export interface BigQueryColumnSchema {
@@ -110,16 +109,6 @@ export function findField(
   return index.get(name) ?? index.get(name.toLowerCase());
 }
 
-/** The standard-SQL type name of a runtime value, for error messages. */
-export function sqlTypeOf(value: unknown): string {
-  if (value === null || value === undefined) return "NULL";
-  if (typeof value === "number") return Number.isInteger(value) ? "INT64" : "FLOAT64";
-  if (typeof value === "string") return "STRING";
-  if (typeof value === "boolean") return "BOOL";
-  if (Array.isArray(value)) return "ARRAY";
-  return "STRUCT";
-}
-
 const TIMESTAMP_RE =
   /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,12}))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
 const DATE_RE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
@@ -129,7 +118,7 @@ const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const CANONICAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Normalises a TIMESTAMP text to the stored ISO form, or `undefined` when BigQuery would refuse it. */
-export function canonicalTimestamp(text: string): string | undefined {
+function canonicalTimestamp(text: string): string | undefined {
   if (CANONICAL_TIMESTAMP.test(text) && !Number.isNaN(Date.parse(text))) return text;
   const ms = parseTimestamp(text);
   return ms === undefined ? undefined : new Date(ms).toISOString();
@@ -300,7 +289,7 @@ function loadScalar(
  * @returns The stored value.
  * @throws {RowError} With BigQuery's message when the value does not fit.
  */
-export function loadValue(
+function loadValue(
   value: unknown,
   field: BigQueryColumnSchema,
   options: { path: string; ignoreUnknown: boolean },
@@ -367,75 +356,6 @@ export function loadObject(
   return row;
 }
 
-function assignScalar(value: unknown, field: BigQueryColumnSchema, column: string): unknown {
-  const fail = () =>
-    invalidQuery(
-      `Value of type ${sqlTypeOf(value)} cannot be assigned to ${column}, which has type ${field.type}`,
-    );
-  switch (field.type) {
-    case "INTEGER":
-      if (typeof value === "number" && Number.isInteger(value)) return value;
-      throw fail();
-    case "FLOAT":
-    case "NUMERIC":
-    case "BIGNUMERIC":
-      if (typeof value === "number") return value;
-      throw fail();
-    case "BOOLEAN":
-      if (typeof value === "boolean") return value;
-      throw fail();
-    case "TIMESTAMP": {
-      const stored = typeof value === "string" ? canonicalTimestamp(value) : undefined;
-      if (stored === undefined) throw fail();
-      return stored;
-    }
-    case "DATE": {
-      const date = typeof value === "string" ? parseDate(value) : undefined;
-      if (date === undefined) throw fail();
-      return date;
-    }
-    case "JSON":
-      return value;
-    case "RECORD":
-      if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail();
-      return Object.fromEntries(
-        (field.fields ?? []).map((
-          f,
-        ) => [f.name, assignValue((value as Record<string, unknown>)[f.name], f, f.name)]),
-      );
-    default:
-      if (typeof value === "string") return value;
-      throw fail();
-  }
-}
-
-/**
- * Checks a value a DML statement writes into a column and converts it to the stored form.
- *
- * @param value The evaluated value.
- * @param field The target column.
- * @param column The column's name for messages.
- * @returns The stored value.
- * @throws {MockBigQueryError} `invalidQuery` when the type does not match or a REQUIRED column gets NULL.
- */
-export function assignValue(value: unknown, field: BigQueryColumnSchema, column: string): unknown {
-  if (value === undefined) value = null;
-  if (field.mode === "REPEATED") {
-    if (value === null) return [];
-    if (!Array.isArray(value)) {
-      throw invalidQuery(
-        `Value of type ${sqlTypeOf(value)} cannot be assigned to ${column}, which has type ARRAY`,
-      );
-    }
-    return value.map((item) => assignScalar(item, field, column));
-  }
-  if (value === null) {
-    if (field.mode === "REQUIRED") throw invalidQuery(`Required field ${column} cannot be null`);
-    return null;
-  }
-  return assignScalar(value, field, column);
-}
-
 /** A REST cell: `{ v: ... }`. */
 export interface Cell {
   v: unknown;
@@ -475,27 +395,4 @@ export function encodeCell(value: unknown, field: BigQueryColumnSchema, int64Tim
     return { v: items.map((item) => ({ v: encodeScalar(item, field, int64Timestamp) })) };
   }
   return { v: encodeScalar(value, field, int64Timestamp) };
-}
-
-/**
- * Orders two non-NULL values like SQL comparison does.
- *
- * @param a Left value.
- * @param b Right value.
- * @param op The operator, for the error message.
- * @returns Negative, zero or positive.
- * @throws {MockBigQueryError} `invalidQuery` when the types cannot be compared.
- */
-export function compareValues(a: unknown, b: unknown, op: string): number {
-  if (typeof a === "number" && typeof b === "number") return a - b;
-  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === "boolean" && typeof b === "boolean") return Number(a) - Number(b);
-  if (op === "=" || op === "!=") {
-    const ja = JSON.stringify(a);
-    const jb = JSON.stringify(b);
-    if (sqlTypeOf(a) === sqlTypeOf(b)) return ja < jb ? -1 : ja > jb ? 1 : 0;
-  }
-  throw invalidQuery(
-    `No matching signature for operator ${op} for argument types: ${sqlTypeOf(a)}, ${sqlTypeOf(b)}`,
-  );
 }

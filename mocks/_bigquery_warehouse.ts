@@ -13,7 +13,8 @@ export interface StoredTable {
   datasetId: string;
   tableId: string;
   schema: BigQueryColumnSchema[];
-  timePartitioning?: { type: string; field?: string };
+  /** `expirationMs`: a partition's rows vanish that long after the partition's day (as a string, like the REST API). */
+  timePartitioning?: { type: string; field?: string; expirationMs?: string };
   clustering?: { fields: string[] };
   /** Milliseconds since the epoch, as a string like the REST API. */
   expirationTime?: string;
@@ -31,6 +32,8 @@ export interface StoredDataset {
   description?: string;
   labels?: Record<string, string>;
   defaultTableExpirationMs?: string;
+  /** Inherited by new partitioned tables as `timePartitioning.expirationMs`. */
+  defaultPartitionExpirationMs?: string;
   creationTime: number;
   tables: Map<string, StoredTable>;
 }
@@ -161,7 +164,17 @@ export class Warehouse {
     for (const [id, table] of dataset.tables) {
       if (table.expirationTime !== undefined && Number(table.expirationTime) <= now) {
         dataset.tables.delete(id);
+        continue;
       }
+      const { field, expirationMs } = table.timePartitioning ?? {};
+      if (!field || expirationMs === undefined) continue;
+      // A DAY partition expires `expirationMs` after its day starts (UTC); the NULL partition never does.
+      const live = (row: Record<string, unknown>) => {
+        const value = row[field];
+        return value === null || value === undefined ||
+          Date.parse(String(value).slice(0, 10) + "T00:00:00Z") + Number(expirationMs) > now;
+      };
+      if (!table.rows.every(live)) table.rows = table.rows.filter(live);
     }
   }
 
@@ -217,17 +230,33 @@ export class Warehouse {
     if (table.expirationTime === undefined && dataset.defaultTableExpirationMs !== undefined) {
       table.expirationTime = String(now + Number(dataset.defaultTableExpirationMs));
     }
+    const explicit = (resource.timePartitioning as { expirationMs?: unknown } | undefined)?.expirationMs;
+    if (
+      table.timePartitioning && explicit === undefined && dataset.defaultPartitionExpirationMs !== undefined
+    ) {
+      table.timePartitioning.expirationMs = dataset.defaultPartitionExpirationMs;
+    }
     dataset.tables.set(tableId, table);
     return table;
   }
 
   #applyOptions(table: StoredTable, resource: Record<string, unknown>, creating: boolean): void {
     if (resource.timePartitioning !== undefined) {
-      const tp = resource.timePartitioning as { type?: string; field?: string } | null;
-      const next = tp
-        ? { type: String(tp.type ?? "DAY"), ...(tp.field ? { field: tp.field } : {}) }
+      const tp = resource.timePartitioning as
+        | { type?: string; field?: string; expirationMs?: unknown }
+        | null;
+      const next: StoredTable["timePartitioning"] = tp
+        ? {
+          type: String(tp.type ?? "DAY"),
+          ...(tp.field ? { field: tp.field } : {}),
+          ...(tp.expirationMs !== undefined && tp.expirationMs !== null
+            ? { expirationMs: String(tp.expirationMs) }
+            : {}),
+        }
         : undefined;
-      if (!creating && JSON.stringify(next) !== JSON.stringify(table.timePartitioning)) {
+      const spec = (t: StoredTable["timePartitioning"]) =>
+        JSON.stringify(t && { type: t.type, field: t.field });
+      if (!creating && spec(next) !== spec(table.timePartitioning)) {
         throw invalid("Cannot change partitioning spec for a partitioned table.");
       }
       if (next?.field) {
@@ -368,6 +397,9 @@ export class Warehouse {
       ...(dataset.labels !== undefined ? { labels: dataset.labels } : {}),
       ...(dataset.defaultTableExpirationMs !== undefined
         ? { defaultTableExpirationMs: dataset.defaultTableExpirationMs }
+        : {}),
+      ...(dataset.defaultPartitionExpirationMs !== undefined
+        ? { defaultPartitionExpirationMs: dataset.defaultPartitionExpirationMs }
         : {}),
       creationTime: String(dataset.creationTime),
       lastModifiedTime: String(dataset.creationTime),

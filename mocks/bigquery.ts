@@ -2,9 +2,10 @@
  * An MSW mock of the BigQuery REST API that behaves like the service for what ccpipe's sink does:
  * datasets and tables (partitioning, clustering, expiration, schema evolution rules), load jobs from
  * multipart and resumable NDJSON uploads checked against the table schema, job polling
- * (PENDING → RUNNING → DONE), queries through a small SQL interpreter (MERGE, SELECT COUNT, DROP, ...)
- * with named parameters and `maximumBytesBilled`, a per-table daily load-job quota, fault injection
- * and a call log. Drive it with the real `@google-cloud/bigquery` client; see `BIGQUERY.md`.
+ * (PENDING → RUNNING → DONE), queries run on DuckDB after a small dialect translation with named
+ * parameters, on-demand billing and `maximumBytesBilled`, job locations, dataset default expirations,
+ * per-table DML concurrency (2 running, 20 queued, serialisation conflicts), a per-table daily load-job
+ * quota, fault injection and a call log. Drive it with the real `@google-cloud/bigquery` client; see `BIGQUERY.md`.
  *
  * @example Load a file and read the warehouse
  * ```ts ignore
@@ -38,7 +39,7 @@ import {
   MockBigQueryError,
   notFound,
 } from "./_bigquery_errors.ts";
-import { decodeParams, type ExecResult, executeStatement } from "./_bigquery_sql_exec.ts";
+import { decodeParams, type ExecResult, executeStatement } from "./_bigquery_duckdb.ts";
 import {
   concatChunks,
   parseContentRange,
@@ -61,7 +62,14 @@ import { mulberry32 } from "./_random.ts";
 export type { BigQueryColumnSchema } from "./_bigquery_values.ts";
 
 /** Faults the mock can inject. */
-export type BigQueryFault = "http500" | "http503" | "rateLimitExceeded" | "load_job_errors" | "upload_cut";
+export type BigQueryFault =
+  | "http500"
+  | "http503"
+  | "rateLimitExceeded"
+  | "load_job_errors"
+  | "upload_cut"
+  | "answer_lost"
+  | "no_answer";
 
 /** The fault names, for validation and CLI choices. */
 export const BigQueryFaults: readonly BigQueryFault[] = [
@@ -70,12 +78,15 @@ export const BigQueryFaults: readonly BigQueryFault[] = [
   "rateLimitExceeded",
   "load_job_errors",
   "upload_cut",
+  "answer_lost",
+  "no_answer",
 ];
 
 /**
  * When to inject a fault. Each rule counts the requests it is eligible for (those whose
  * `"METHOD path"` contains `match`; for `load_job_errors` only requests that create a load job, for
- * `upload_cut` only requests carrying upload bytes). With `calls`, the listed 1-based counts fault;
+ * `upload_cut` only requests carrying upload bytes). `answer_lost` and `no_answer` let the request take
+ * effect (a job is created) and then drop the connection or never answer. With `calls`, the listed 1-based counts fault;
  * with `rate`, each eligible request faults with that probability (seeded); with neither, every one does.
  */
 export interface BigQueryFaultRule {
@@ -135,6 +146,14 @@ export interface BigQueryCall {
 export interface BigQueryCounters {
   loadJobs: number;
   queryJobs: number;
+  /** DML jobs failed with "Could not serialize access" (another statement committed to the same partitions). */
+  dmlConflicts: number;
+  /** DML jobs refused because 2 ran and 20 queued on their table. */
+  dmlQueueFull: number;
+  /** Most DML jobs outstanding (running + queued) on one table at once. */
+  dmlMaxOutstanding: number;
+  /** Bytes billed by all successful query jobs (on-demand pricing, 10 MB minimum per table). */
+  bytesBilled: number;
   streamingInserts: number;
   failedJobs: number;
   bytesUploaded: number;
@@ -170,6 +189,29 @@ interface JobRecord {
   warnings: BigQueryErrorProto[];
   load?: { inputFileBytes: number; outputRows: number; outputBytes: number; badRecords: number };
   result?: ExecResult;
+  /** A mutating DML job waiting for, or holding, one of its table's two DML slots. */
+  dml?: DmlJob;
+}
+
+interface DmlJob {
+  /** `dataset.table` the statement writes. */
+  table: string;
+  sql: string;
+  context: Omit<Parameters<typeof executeStatement>[1], "warehouse">;
+  phase: "queued" | "running" | "done";
+  /** The table's commit count when the job started running: a later commit to a partition it writes conflicts. */
+  snapshot: number;
+}
+
+/** BigQuery's DML concurrency per table: 2 mutating statements run at once, 20 more queue. */
+const DML_RUNNING = 2;
+const DML_QUEUED = 20;
+
+interface TableDml {
+  running: JobRecord[];
+  queued: JobRecord[];
+  commits: { version: number; partitions: Set<string> }[];
+  version: number;
 }
 
 interface Route {
@@ -289,9 +331,21 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
   const jobs = new Map<string, JobRecord>();
   const uploads = new Map<string, ResumableSession>();
   const quota = new Map<string, number>();
+  const dmlTables = new Map<string, TableDml>();
+  // DML executes and commits one statement at a time (its reads and its write form one step).
+  let dmlLock: Promise<unknown> = Promise.resolve();
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = dmlLock.then(fn);
+    dmlLock = run.catch(() => {});
+    return run;
+  };
   const counters: BigQueryCounters = {
     loadJobs: 0,
     queryJobs: 0,
+    dmlConflicts: 0,
+    dmlQueueFull: 0,
+    dmlMaxOutstanding: 0,
+    bytesBilled: 0,
     streamingInserts: 0,
     failedJobs: 0,
     bytesUploaded: 0,
@@ -402,6 +456,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
   // --- jobs -------------------------------------------------------------------------------------
 
   function jobState(job: JobRecord): "PENDING" | "RUNNING" | "DONE" {
+    if (job.dml && job.dml.phase !== "done") return job.dml.phase === "queued" ? "PENDING" : "RUNNING";
     if (job.polls >= opts.jobPollsUntilDone) return "DONE";
     return job.polls <= 1 ? "PENDING" : "RUNNING";
   }
@@ -428,7 +483,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
         statistics.totalBytesProcessed = bytes;
         statistics.query = {
           totalBytesProcessed: bytes,
-          totalBytesBilled: bytes,
+          totalBytesBilled: String(r.bytesBilled),
           cacheHit: false,
           statementType: r.statementType,
           ...(r.dml
@@ -497,6 +552,30 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
     return job;
   }
 
+  /** Datasets a statement names through backticked paths (`p.d.t`, `p`.`d`.`t` or `d.t`). */
+  function datasetsIn(sql: string): string[] {
+    const found = new Set<string>();
+    for (const m of sql.matchAll(/`([^`]+)`(?:\.`([^`]+)`)?(?:\.`([^`]+)`)?/g)) {
+      const parts = [m[1], m[2], m[3]].filter((p): p is string => p !== undefined).flatMap((p) =>
+        p.split(".")
+      );
+      if (parts.length >= 2) found.add(parts.at(-2)!);
+    }
+    return [...found];
+  }
+
+  /** A job runs in one location; a dataset elsewhere is "not found in location", as BigQuery says. */
+  function checkLocation(job: JobRecord, datasetIds: readonly string[]): void {
+    for (const id of datasetIds) {
+      const dataset = warehouse.findDataset(id);
+      if (dataset && dataset.location.toUpperCase() !== job.location.toUpperCase()) {
+        throw notFound(
+          `Not found: Dataset ${opts.projectId}:${id} was not found in location ${job.location}`,
+        );
+      }
+    }
+  }
+
   function fail(job: JobRecord, err: unknown): void {
     if (!(err instanceof MockBigQueryError)) throw err;
     job.error = err;
@@ -514,6 +593,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
     counters.loadJobs++;
     counters.bytesUploaded += media.byteLength;
     try {
+      if (destinationDataset) checkLocation(job, [destinationDataset]);
       const dest = (load.destinationTable ?? {}) as {
         projectId?: string;
         datasetId?: string;
@@ -607,29 +687,138 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
     return job;
   }
 
-  function runQuery(
+  async function runQuery(
     config: Record<string, unknown>,
     reference: unknown,
     jobConfiguration: Record<string, unknown>,
-  ): JobRecord {
-    const job = newJob("QUERY", reference, jobConfiguration);
+    immediate = false,
+  ): Promise<JobRecord> {
+    const datasets = typeof config.query === "string" ? datasetsIn(config.query) : [];
+    const job = newJob(
+      "QUERY",
+      reference,
+      jobConfiguration,
+      warehouse.findDataset(datasets[0] ?? "")?.location,
+    );
     counters.queryJobs++;
     try {
+      checkLocation(job, datasets);
       if (config.useLegacySql !== false) {
         throw invalidQuery("Legacy SQL is not supported by the BigQuery mock: set useLegacySql to false");
       }
       if (typeof config.query !== "string") throw invalid("Required parameter is missing: query");
       const cap = config.maximumBytesBilled;
-      job.result = executeStatement(config.query, {
-        warehouse,
+      const context = {
         defaultDataset: config.defaultDataset as { datasetId: string } | undefined,
         params: decodeParams(config.queryParameters),
         maximumBytesBilled: cap === undefined || cap === null ? undefined : Number(cap),
-      });
+      };
+      const target = dmlTarget(config.query, context.defaultDataset?.datasetId);
+      if (target && !immediate) {
+        enqueueDml(job, { table: target, sql: config.query, context, phase: "queued", snapshot: 0 });
+        if (opts.jobPollsUntilDone === 0) await advanceDml(job);
+      } else if (target) {
+        // jobs.query waits server-side: the statement runs now, one DML commit at a time.
+        job.result = await serially(async () => {
+          const result = await executeStatement(config.query as string, { warehouse, ...context });
+          result.apply?.();
+          return result;
+        });
+      } else job.result = await executeStatement(config.query, { warehouse, ...context });
+      if (!job.dml) counters.bytesBilled += job.result?.bytesBilled ?? 0;
     } catch (err) {
       fail(job, err);
     }
     return job;
+  }
+
+  /** The `dataset.table` a mutating DML statement writes, or `undefined` for anything else. */
+  function dmlTarget(sql: string, defaultDataset?: string): string | undefined {
+    const m =
+      /^\s*(?:MERGE(?:\s+INTO)?|INSERT(?:\s+INTO)?|UPDATE|DELETE(?:\s+FROM)?)\s+(`[^`]+`(?:\.`[^`]+`)*|[\w.-]+)/i
+        .exec(sql);
+    if (!m) return undefined;
+    const parts = m[1].replaceAll("`", "").split(".");
+    return parts.length === 1 ? `${defaultDataset ?? ""}.${parts[0]}` : parts.slice(-2).join(".");
+  }
+
+  function tableDml(table: string): TableDml {
+    let state = dmlTables.get(table);
+    if (!state) dmlTables.set(table, state = { running: [], queued: [], commits: [], version: 0 });
+    return state;
+  }
+
+  /** Starts a DML job, queues it behind the two running on its table, or refuses it past 20 queued. */
+  function enqueueDml(job: JobRecord, dml: DmlJob): void {
+    const state = tableDml(dml.table);
+    if (state.running.length + state.queued.length >= DML_RUNNING + DML_QUEUED) {
+      counters.dmlQueueFull++;
+      throw new MockBigQueryError(
+        400,
+        "resourcesExceeded",
+        `Resources exceeded during query execution: Too many DML statements outstanding against table ${opts.projectId}:${dml.table}, limit is ${DML_QUEUED}.`,
+      );
+    }
+    job.dml = dml;
+    if (state.running.length < DML_RUNNING) {
+      dml.phase = "running";
+      dml.snapshot = state.version;
+      state.running.push(job);
+    } else state.queued.push(job);
+    counters.dmlMaxOutstanding = Math.max(
+      counters.dmlMaxOutstanding,
+      state.running.length + state.queued.length,
+    );
+  }
+
+  /** Finishes a running DML job once it has been polled enough: commit, or fail on a conflicting commit. */
+  async function advanceDml(job: JobRecord): Promise<void> {
+    const dml = job.dml;
+    if (!dml || dml.phase !== "running" || job.polls < opts.jobPollsUntilDone) return;
+    await serially(async () => {
+      if (dml.phase !== "running") return;
+      const state = tableDml(dml.table);
+      try {
+        const result = await executeStatement(dml.sql, { warehouse, ...dml.context });
+        const written = result.modified?.partitions ?? new Set<string>();
+        const conflict = state.commits.some((c) =>
+          c.version > dml.snapshot && [...written].some((p) => c.partitions.has(p))
+        );
+        if (conflict) {
+          counters.dmlConflicts++;
+          throw invalidQuery(
+            `Could not serialize access to table ${opts.projectId}:${dml.table} due to concurrent update`,
+          );
+        }
+        result.apply?.();
+        counters.bytesBilled += result.bytesBilled;
+        if (written.size > 0) {
+          state.version++;
+          state.commits.push({ version: state.version, partitions: written });
+          if (state.commits.length > 100) state.commits.shift();
+        }
+        job.result = result;
+      } catch (err) {
+        fail(job, err);
+      } finally {
+        endDml(job);
+      }
+    });
+  }
+
+  /** Takes a DML job off its table's slots and starts the next queued one. */
+  function endDml(job: JobRecord): void {
+    const dml = job.dml!;
+    const state = tableDml(dml.table);
+    dml.phase = "done";
+    state.running = state.running.filter((j) => j !== job);
+    state.queued = state.queued.filter((j) => j !== job);
+    while (state.running.length < DML_RUNNING && state.queued.length > 0) {
+      const next = state.queued.shift()!;
+      next.dml!.phase = "running";
+      next.dml!.snapshot = state.version;
+      state.running.push(next);
+    }
   }
 
   function queryResponse(
@@ -728,6 +917,9 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
           ...(b.defaultTableExpirationMs !== undefined
             ? { defaultTableExpirationMs: String(b.defaultTableExpirationMs) }
             : {}),
+          ...(b.defaultPartitionExpirationMs !== undefined
+            ? { defaultPartitionExpirationMs: String(b.defaultPartitionExpirationMs) }
+            : {}),
         });
         return { kind, response: json(warehouse.datasetResource(dataset)) };
       }
@@ -738,10 +930,8 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
         const dataset = warehouse.dataset(dsId);
         if (b.description !== undefined) dataset.description = String(b.description);
         if (b.labels !== undefined) dataset.labels = b.labels as Record<string, string>;
-        if (b.defaultTableExpirationMs !== undefined) {
-          dataset.defaultTableExpirationMs = b.defaultTableExpirationMs === null
-            ? undefined
-            : String(b.defaultTableExpirationMs);
+        for (const key of ["defaultTableExpirationMs", "defaultPartitionExpirationMs"] as const) {
+          if (b[key] !== undefined) dataset[key] = b[key] === null ? undefined : String(b[key]);
         }
         return { kind, response: json(warehouse.datasetResource(dataset)) };
       }
@@ -812,7 +1002,11 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
         const b = await body();
         const configuration = (b.configuration ?? {}) as Record<string, unknown>;
         if (configuration.query) {
-          const job = runQuery(configuration.query as Record<string, unknown>, b.jobReference, configuration);
+          const job = await runQuery(
+            configuration.query as Record<string, unknown>,
+            b.jobReference,
+            configuration,
+          );
           const statement = String((configuration.query as { query?: unknown }).query ?? "");
           return { kind: "jobs.insert.query", jobId: job.id, statement, response: json(jobResource(job)) };
         }
@@ -829,12 +1023,24 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
           throw notFound(`Not found: Job ${opts.projectId}:${q.get("location") ?? "US"}.${r.segments[1]}`);
         }
         job.polls++;
+        await advanceDml(job);
         return { kind, jobId: job.id, response: json(jobResource(job)) };
       }
       case "jobs.cancel": {
         const job = jobs.get(r.segments[1]);
         if (!job) {
           throw notFound(`Not found: Job ${opts.projectId}:${q.get("location") ?? "US"}.${r.segments[1]}`);
+        }
+        if (job.dml && job.dml.phase !== "done") {
+          fail(
+            job,
+            new MockBigQueryError(
+              400,
+              "stopped",
+              `Job ${opts.projectId}:${job.location}.${job.id} was cancelled`,
+            ),
+          );
+          endDml(job);
         }
         return {
           kind,
@@ -845,7 +1051,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
       case "jobs.query": {
         const b = await body();
         const statement = typeof b.query === "string" ? b.query : undefined;
-        const job = runQuery(b, { location: b.location }, {
+        const job = await runQuery(b, { location: b.location }, {
           query: {
             query: b.query,
             useLegacySql: b.useLegacySql,
@@ -854,7 +1060,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
               : {}),
             ...(b.maximumBytesBilled !== undefined ? { maximumBytesBilled: b.maximumBytesBilled } : {}),
           },
-        });
+        }, true);
         // jobs.query waits for the result server-side, so the job is already DONE.
         job.polls = Math.max(job.polls, opts.jobPollsUntilDone);
         if (job.error) {
@@ -873,6 +1079,7 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
           throw notFound(`Not found: Job ${opts.projectId}:${q.get("location") ?? "US"}.${r.segments[1]}`);
         }
         job.polls++;
+        await advanceDml(job);
         if (jobState(job) !== "DONE") {
           return {
             kind,
@@ -1036,7 +1243,13 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
       return HttpResponse.error();
     }
     try {
+      const lost = pickFault(target, ["answer_lost", "no_answer"]);
       const out = await handle(request, r);
+      if (lost) {
+        // The request took effect, but its answer never reaches the client.
+        record(0, out.kind, out.jobId ? { jobId: out.jobId } : {});
+        return lost === "answer_lost" ? HttpResponse.error() : new Promise<Response>(() => {});
+      }
       record(out.response.status, out.kind, {
         ...(out.jobId ? { jobId: out.jobId } : {}),
         ...(out.statement !== undefined ? { statement: out.statement } : {}),
@@ -1090,9 +1303,14 @@ export function createBigQueryMock(options: BigQueryMockOptions = {}): BigQueryM
       quota.clear();
       ruleCounts = opts.faults.map(() => 0);
       random = mulberry32(opts.seed);
+      dmlTables.clear();
       Object.assign(counters, {
         loadJobs: 0,
         queryJobs: 0,
+        dmlConflicts: 0,
+        dmlQueueFull: 0,
+        dmlMaxOutstanding: 0,
+        bytesBilled: 0,
         streamingInserts: 0,
         failedJobs: 0,
         bytesUploaded: 0,

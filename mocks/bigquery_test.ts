@@ -177,6 +177,10 @@ Deno.test("bigquery mock: table.load() puts an NDJSON file's rows in the warehou
   assert.deepEqual(h.mock.counters(), {
     loadJobs: 1,
     queryJobs: 0,
+    dmlConflicts: 0,
+    dmlQueueFull: 0,
+    dmlMaxOutstanding: 0,
+    bytesBilled: 0,
     streamingInserts: 0,
     failedJobs: 0,
     bytesUploaded: size,
@@ -260,21 +264,24 @@ Deno.test("bigquery mock: a MERGE run twice leaves the same rows", async () => {
     { usage_key: "c", model: "haiku", total_tokens: 1, tool_names: ["Read", "Edit"] },
   ], { schema: { fields: USAGE_SCHEMA }, writeDisposition: "WRITE_TRUNCATE" });
   // First run as a query job (jobs.insert + polling), second through jobs.query: both paths apply MERGE.
-  const [job] = await h.bq.createQueryJob({ query: MERGE_USAGE, maximumBytesBilled: "1000000" });
+  const [job] = await h.bq.createQueryJob({ query: MERGE_USAGE, maximumBytesBilled: "100000000" });
   await job.promise();
   assert.deepEqual(job.metadata.statistics.query.dmlStats, {
     insertedRowCount: "1",
     updatedRowCount: "1",
     deletedRowCount: "0",
   });
-  const afterFirst = h.mock.rows("d", "usage");
+  // A table has no row order (BigQuery's neither): compare sorted by key.
+  const sorted = () =>
+    h.mock.rows("d", "usage").sort((x, y) => String(x.usage_key).localeCompare(String(y.usage_key)));
+  const afterFirst = sorted();
   assert.deepEqual(afterFirst.map((r) => [r.usage_key, r.model, r.total_tokens, r.timestamp]), [
     ["a", "opus-2", 8, "2025-01-01T00:00:00.000Z"],
     ["b", "opus", 9, null],
     ["c", "haiku", 1, null],
   ]);
-  await h.bq.query({ query: MERGE_USAGE, maximumBytesBilled: "1000000" });
-  assert.deepEqual(h.mock.rows("d", "usage"), afterFirst);
+  await h.bq.query({ query: MERGE_USAGE, maximumBytesBilled: "100000000" });
+  assert.deepEqual(sorted(), afterFirst);
   const merges = h.mock.calls.filter((c) => c.kind === "jobs.query" || c.kind === "jobs.insert.query");
   assert.deepEqual(merges.map((c) => c.kind), ["jobs.insert.query", "jobs.query"]);
   assert.equal(merges[1].statement, MERGE_USAGE);
@@ -429,16 +436,21 @@ Deno.test("bigquery mock: the sessions refresh MERGE recomputes aggregates from 
   ]);
 });
 
-Deno.test("bigquery mock: maximumBytesBilled refuses a query that would scan more", async () => {
+Deno.test("bigquery mock: bills referenced columns with a 10 MB minimum per table and enforces maximumBytesBilled", async () => {
   await using h = start();
   await h.bq.createDataset("d");
-  await loadRows(h.bq, "usage", [{ usage_key: "a".repeat(200) }], { schema: { fields: USAGE_SCHEMA } });
-  const query = `SELECT COUNT(*) AS n FROM \`${P}.d.usage\``;
+  await loadRows(h.bq, "usage", [{ usage_key: "a".repeat(200), model: "opus" }], {
+    schema: { fields: USAGE_SCHEMA },
+  });
+  const query = `SELECT usage_key FROM \`${P}.d.usage\``;
   const err = await rejection(h.bq.query({ query, maximumBytesBilled: "100" }));
   assert.equal((err.errors as { reason: string }[])[0].reason, "bytesBilledLimitExceeded");
-  assert.match(err.message, /Query exceeded limit for bytes billed: 100\. \d+ or higher required\./);
-  const [rows] = await h.bq.query({ query, maximumBytesBilled: "100000" });
-  assert.deepEqual(rows, [{ n: 1 }]);
+  assert.equal(err.message, "Query exceeded limit for bytes billed: 100. 10485760 or higher required.");
+  const [job] = await h.bq.createQueryJob({ query, maximumBytesBilled: "10485760" });
+  await job.promise();
+  // usage_key only: a STRING is 2 bytes plus its UTF-8 length; billed at the 10 MB floor.
+  assert.equal(job.metadata.statistics.query.totalBytesProcessed, "202");
+  assert.equal(job.metadata.statistics.query.totalBytesBilled, "10485760");
   assert.equal(h.mock.counters().failedJobs, 1);
 });
 
@@ -450,10 +462,10 @@ Deno.test("bigquery mock: an unsupported statement answers invalidQuery quoting 
   assert.equal(err.code, 400);
   assert.equal((err.errors as { reason: string }[])[0].reason, "invalidQuery");
   assert.ok(err.message.includes(sql.slice(0, 80)), err.message);
-  const join = await rejection(
+  const missing = await rejection(
     h.bq.query("SELECT a FROM `test-project.d.t` JOIN `test-project.d.u` USING (a)"),
   );
-  assert.equal((join.errors as { reason: string }[])[0].reason, "invalidQuery");
+  assert.equal((missing.errors as { reason: string }[])[0].reason, "notFound");
 });
 
 Deno.test("bigquery mock: jobs.get reports PENDING, RUNNING, then DONE", async () => {
@@ -657,30 +669,6 @@ Deno.test("createBigQueryMock() validates its options", () => {
   assert.throws(() => createBigQueryMock({ baseUrls: ["not a url"] }), TypeError);
 });
 
-Deno.test("bigquery mock: ALTER TABLE adds columns and sets the expiration", async () => {
-  let now = Date.UTC(2025, 0, 1);
-  await using h = start({ now: () => now });
-  await h.bq.createDataset("d");
-  await loadRows(h.bq, "t", [{ k: "a" }], { schema: { fields: [{ name: "k", type: "STRING" }] } });
-  await h.bq.query(
-    `ALTER TABLE \`${P}.d.t\` ADD COLUMN IF NOT EXISTS n INT64, ADD COLUMN IF NOT EXISTS tags ARRAY<STRING>, ADD COLUMN IF NOT EXISTS k STRING`,
-  );
-  assert.deepEqual(h.mock.table("d", "t")?.schema.map((f) => `${f.name}:${f.type}:${f.mode}`), [
-    "k:STRING:NULLABLE",
-    "n:INTEGER:NULLABLE",
-    "tags:STRING:REPEATED",
-  ]);
-  assert.deepEqual(h.mock.rows("d", "t"), [{ k: "a", n: null, tags: [] }]);
-  const dup = await rejection(h.bq.query(`ALTER TABLE \`${P}.d.t\` ADD COLUMN n INT64`));
-  assert.match(dup.message, /Column already exists: n/);
-  await h.bq.query(
-    `ALTER TABLE \`${P}.d.t\` SET OPTIONS (expiration_timestamp = TIMESTAMP '2025-01-02 00:00:00 UTC')`,
-  );
-  assert.equal(h.mock.table("d", "t")?.expirationTime, String(Date.UTC(2025, 0, 2)));
-  now = Date.UTC(2025, 0, 3);
-  assert.equal(h.mock.table("d", "t"), undefined);
-});
-
 Deno.test("bigquery mock: MERGE on a two-column key, with array parameters and NULL keys that never match", async () => {
   await using h = start();
   await h.bq.createDataset("d");
@@ -713,4 +701,89 @@ Deno.test("bigquery mock: MERGE on a two-column key, with array parameters and N
     "null/3/old",
     "y/1/new",
   ]);
+});
+
+Deno.test("bigquery mock: a job in another location than its dataset is 'not found in location'", async () => {
+  await using h = start();
+  await h.bq.createDataset("d", { location: "EU" });
+  await loadRows(h.bq, "t", [{ k: "a" }], { schema: { fields: [{ name: "k", type: "STRING" }] } });
+  const err = await rejection(
+    h.bq.query({ query: `SELECT COUNT(*) AS n FROM \`${P}.d.t\``, location: "US" }),
+  );
+  assert.equal(err.message, "Not found: Dataset test-project:d was not found in location US");
+  const [rows] = await h.bq.query({ query: `SELECT COUNT(*) AS n FROM \`${P}.d.t\``, location: "EU" });
+  assert.deepEqual(rows, [{ n: 1 }]);
+  const [job] = await h.bq.dataset("d", { location: "US" }).table("t").createLoadJob(
+    await ndjson([{ k: "b" }]),
+    {
+      sourceFormat: "NEWLINE_DELIMITED_JSON",
+    },
+  );
+  const failed = await rejection(job.promise());
+  assert.match(failed.message, /Not found: Dataset test-project:d was not found in location US/);
+});
+
+Deno.test("bigquery mock: a reused job id is refused with 409 Already Exists", async () => {
+  await using h = start();
+  await h.bq.createQueryJob({ query: "SELECT 1", jobId: "ccpipe_q_1" });
+  const err = await rejection(h.bq.createQueryJob({ query: "SELECT 1", jobId: "ccpipe_q_1" }));
+  assert.equal(err.code, 409);
+  assert.match(err.message, /Already Exists: Job test-project:US\.ccpipe_q_1/);
+});
+
+Deno.test("bigquery mock: dataset default expirations reach new tables and expire their rows", async () => {
+  let now = Date.UTC(2026, 7, 10);
+  await using h = start({ now: () => now });
+  const day = 86_400_000;
+  await h.bq.createDataset("d", {
+    defaultTableExpirationMs: String(10 * day),
+    defaultPartitionExpirationMs: String(2 * day),
+  });
+  await loadRows(h.bq, "usage", [
+    { usage_key: "old", event_date: "2026-08-01" },
+    { usage_key: "new", event_date: "2026-08-10" },
+    { usage_key: "none" },
+  ], { schema: { fields: USAGE_SCHEMA }, timePartitioning: { type: "DAY", field: "event_date" } });
+  assert.equal(h.mock.table("d", "usage")?.expirationTime, String(now + 10 * day));
+  assert.deepEqual(h.mock.table("d", "usage")?.timePartitioning?.expirationMs, String(2 * day));
+  assert.deepEqual(h.mock.rows("d", "usage").map((r) => r.usage_key).sort(), ["new", "none"]);
+  now += 3 * day;
+  assert.deepEqual(h.mock.rows("d", "usage").map((r) => r.usage_key), ["none"]);
+  now += 8 * day;
+  assert.equal(h.mock.table("d", "usage"), undefined);
+});
+
+Deno.test("bigquery mock: concurrent DML on one table runs 2 at a time, queues 20, conflicts on shared partitions", async () => {
+  await using h = start({ jobPollsUntilDone: 1 });
+  await h.bq.createDataset("d");
+  await loadRows(h.bq, "t", [{ k: "a", n: 0, day: "2026-08-10" }, { k: "b", n: 0, day: "2026-08-11" }], {
+    schema: {
+      fields: [{ name: "k", type: "STRING" }, { name: "n", type: "INTEGER" }, { name: "day", type: "DATE" }],
+    },
+    timePartitioning: { type: "DAY", field: "day" },
+  });
+  const update = (k: string) => `UPDATE \`${P}.d.t\` SET n = n + 1 WHERE k = '${k}'`;
+  // Two statements start together; both write partition 2026-08-10: the first to finish wins.
+  const [first] = await h.bq.createQueryJob({ query: update("a") });
+  const [second] = await h.bq.createQueryJob({ query: update("a") });
+  // A third one on another partition does not conflict (it waits for a slot, then runs).
+  const [third] = await h.bq.createQueryJob({ query: update("b") });
+  assert.equal(third.metadata.status.state, "PENDING");
+  await first.promise();
+  const err = await rejection(second.promise());
+  assert.equal(err.message, "Could not serialize access to table test-project:d.t due to concurrent update");
+  await third.promise();
+  assert.deepEqual(h.mock.rows("d", "t").map((r) => [r.k, r.n]).sort(), [["a", 1], ["b", 1]]);
+  // 2 running + 20 queued: the 23rd is refused at once.
+  const jobs = [];
+  for (let i = 0; i < 22; i++) jobs.push((await h.bq.createQueryJob({ query: update("b") }))[0]);
+  const full = await rejection(h.bq.createQueryJob({ query: update("b") }).then(([job]) => job.promise()));
+  assert.match(
+    full.message,
+    /Too many DML statements outstanding against table test-project:d\.t, limit is 20/,
+  );
+  assert.deepEqual(
+    [h.mock.counters().dmlConflicts, h.mock.counters().dmlQueueFull, h.mock.counters().dmlMaxOutstanding],
+    [1, 1, 22],
+  );
 });

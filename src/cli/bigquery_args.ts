@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ConfigError } from "../errors.ts";
+import { ConfigError, UsageError } from "../errors.ts";
+import { type MachineColumns, machineColumns } from "../io/machine.ts";
 import { type BigQueryConfig, parseBigQueryConfig } from "../sinks/bigquery_config.ts";
 import type { FlagSpecs, ParsedFlags } from "./args.ts";
 import type { ConfigFile } from "./config_file.ts";
@@ -25,6 +26,48 @@ export const bigQueryFlags: FlagSpecs = {
     help: "Send BigQuery requests to another base URL, e.g. an emulator (env CCPIPE_BIGQUERY_ENDPOINT)",
   },
 };
+
+/** Team flags of `run`: which machine and person the rows come from (every table carries them). */
+export const machineFlags: FlagSpecs = {
+  "machine-name": {
+    type: "string",
+    value: "NAME",
+    help:
+      "Id of this machine in the tables (default: a hash of host name and OS user; env CCPIPE_MACHINE_NAME)",
+  },
+  user: {
+    type: "string",
+    value: "LABEL",
+    help: "A label for the person or team loading, for per-user reports (env CCPIPE_USER)",
+  },
+};
+
+/**
+ * Resolves the machine id and user label: flags, then environment, then a hash of host name and OS user.
+ *
+ * @throws {UsageError} When `--machine-name` or `--user` is not a short plain label.
+ */
+export function machineFrom(flags: ParsedFlags, ctx: CommandContext): MachineColumns {
+  let hostname = "unknown-host";
+  try {
+    hostname = Deno.hostname();
+  } catch {
+    // Without --allow-sys the host name is unknown; the OS user still tells machines apart.
+  }
+  const name = (flags["machine-name"] as string | undefined) ?? ctx.env("CCPIPE_MACHINE_NAME");
+  const user = (flags.user as string | undefined) ?? ctx.env("CCPIPE_USER");
+  try {
+    return machineColumns({
+      hostname,
+      osUser: ctx.env("USER") ?? ctx.env("USERNAME") ?? "",
+      ...(name ? { name } : {}),
+      ...(user ? { user } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+}
 
 /** Whether any BigQuery setting is present in flags, environment or file. */
 export function bigQueryRequested(flags: ParsedFlags, file: ConfigFile, ctx: CommandContext): boolean {

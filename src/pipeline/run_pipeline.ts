@@ -36,6 +36,7 @@ import {
 import { dataDirLayout, makeDataDirPrivate, makePrivateDir, pruneDataDir } from "../state/data_dir.ts";
 import { PRIVATE_FILE_MODE, writeFileAtomic } from "../io/atomic_write.ts";
 import { NdjsonWriter, readNdjson } from "./staging.ts";
+import { LOCAL_MACHINE, type MachineColumns } from "../io/machine.ts";
 import { reconcile, type Reconciliation } from "./reconcile.ts";
 import { acquireLock } from "./lock.ts";
 import { createRunCounts, normalise, type PackageRow, type RunCounts } from "./normalise.ts";
@@ -64,6 +65,8 @@ export interface PipelineOptions {
   dryRun?: boolean;
   /** IANA time zone of `event_date` (the partition day). @default {"UTC"} */
   timeZone?: string;
+  /** The machine (and user) every staged row is stamped with. @default {{ machine_id: "local", user_label: null }} */
+  machine?: MachineColumns;
 }
 
 /** What a run did, printed by the CLI and stored as `runs/<run_id>/summary.json`. */
@@ -200,7 +203,7 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
   const waitingPrompts = !stage4 && untilStage >= 3 && !ctx.dryRun;
   let pkg: LoadPackage = await stagePackage(
     concat(stage4 ? carriedPrompts(state.pending, runId, carried) : empty(), rows),
-    { runDir, prompts: stage4 ? "stage4" : waitingPrompts ? "waiting" : "none" },
+    { runDir, prompts: stage4 ? "stage4" : waitingPrompts ? "waiting" : "none", machine: ctx.machine },
   );
   faultPoint("stage");
   const manifest = inventory.manifest(new Date(clock.now()));
@@ -237,7 +240,7 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
 
   const staged: StagedTable[] = PackageTables.map((table) => pkg.tables[table]);
   const stageRunsRow = async (): Promise<StagedTable> => {
-    await using writer = await NdjsonWriter.create(`${runDir}/runs.ndjson`);
+    await using writer = await NdjsonWriter.create(`${runDir}/runs.ndjson`, ctx.machine ?? LOCAL_MACHINE);
     await writer.write(
       runRow({ ctx, status, files: files.length, counts, manifest, reconciliation, stage4Accounting, pkg }),
     );

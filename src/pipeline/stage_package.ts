@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { LOCAL_MACHINE, type MachineColumns } from "../io/machine.ts";
 import type { MessageRow } from "../schema/mod.ts";
 import type { StagedTable } from "../sinks/sink.ts";
 import type { PackageRow } from "./normalise.ts";
@@ -30,6 +31,8 @@ export interface StageOptions {
   runDir: string;
   /** Where typed prompts also go: to Stage 4, to the pending list, or nowhere. */
   prompts: "stage4" | "waiting" | "none";
+  /** The machine (and user) every table row is stamped with. @default {LOCAL_MACHINE} */
+  machine?: MachineColumns;
 }
 
 /**
@@ -45,7 +48,10 @@ export async function stagePackage(
 ): Promise<LoadPackage> {
   const { runDir } = options;
   const writers = {} as Record<typeof PackageTables[number], NdjsonWriter>;
-  for (const table of PackageTables) writers[table] = await NdjsonWriter.create(`${runDir}/${table}.ndjson`);
+  const machine = options.machine ?? LOCAL_MACHINE;
+  for (const table of PackageTables) {
+    writers[table] = await NdjsonWriter.create(`${runDir}/${table}.ndjson`, machine);
+  }
   const prompts = options.prompts === "stage4" ? await NdjsonWriter.create(`${runDir}/prompts.ndjson`) : null;
   const waiting = options.prompts === "waiting"
     ? await NdjsonWriter.create(`${runDir}/prompts_waiting.ndjson`)

@@ -5,6 +5,7 @@
  * @module
  */
 import type { TableName } from "../schema/mod.ts";
+import type { MachineColumns } from "../io/machine.ts";
 import type { StagedTable } from "../sinks/sink.ts";
 import { splitLines } from "../io/line_splitter.ts";
 import { PRIVATE_FILE_MODE } from "../io/atomic_write.ts";
@@ -22,21 +23,28 @@ export class NdjsonWriter implements AsyncDisposable {
   #bytes = 0;
   #maxLineChars = 0;
   #closed = false;
+  #stamp?: MachineColumns;
 
-  private constructor(path: string, file: Deno.FsFile) {
+  private constructor(path: string, file: Deno.FsFile, stamp?: MachineColumns) {
     this.path = path;
     this.#file = file;
+    this.#stamp = stamp;
   }
 
-  /** Creates (truncating) the file at `path`. */
-  static async create(path: string): Promise<NdjsonWriter> {
+  /**
+   * Creates (truncating) the file at `path`, private to the user.
+   *
+   * @param path The NDJSON file.
+   * @param stamp Columns set on every row written: the machine (and user) a table's rows come from.
+   */
+  static async create(path: string, stamp?: MachineColumns): Promise<NdjsonWriter> {
     const file = await Deno.open(path, {
       write: true,
       create: true,
       truncate: true,
       mode: PRIVATE_FILE_MODE,
     });
-    return new NdjsonWriter(path, file);
+    return new NdjsonWriter(path, file, stamp);
   }
 
   /** Rows written so far. */
@@ -46,7 +54,7 @@ export class NdjsonWriter implements AsyncDisposable {
 
   /** Appends one row. */
   async write(row: unknown): Promise<void> {
-    const line = JSON.stringify(row) + "\n";
+    const line = JSON.stringify(this.#stamp ? { ...row as object, ...this.#stamp } : row) + "\n";
     this.#pending.push(line);
     this.#pendingChars += line.length;
     if (line.length > this.#maxLineChars) this.#maxLineChars = line.length;

@@ -38,6 +38,16 @@ export const CorrectionStatuses = [
 
 const json = () => z.unknown().meta({ column: "json" });
 
+// Which machine (and, optionally, which person) loaded a row: many machines share one BigQuery dataset.
+// Stamped on every staged row by the pipeline (src/pipeline/staging.ts); optional so producers and
+// rows loaded before machine ids existed need not carry them.
+const machineFields = {
+  machine_id: z.string().optional().meta({
+    description: "the loading machine: a hash of host name and OS user, or the --machine-name given",
+  }),
+  user_label: z.string().nullable().optional().meta({ description: "the --user label, if any" }),
+};
+
 /** One row per unique conversation record (uuid-bearing line). */
 export const messageRowSchema = z.object({
   uuid: z.string().min(1),
@@ -75,7 +85,7 @@ export const messageRowSchema = z.object({
   correction_status: z.string().nullable(),
   correction_model: z.string().nullable(),
   extra: json().nullable(),
-});
+}).extend(machineFields);
 /** A `messages` row. */
 export type MessageRow = z.infer<typeof messageRowSchema>;
 
@@ -109,7 +119,7 @@ export const usageRowSchema = z.object({
   is_sidechain: z.boolean(),
   source_uuid: z.string(),
   run_id: z.string(),
-});
+}).extend(machineFields);
 /** A `usage` row. */
 export type UsageRow = z.infer<typeof usageRowSchema>;
 
@@ -130,7 +140,7 @@ export const sessionRowSchema = z.object({
   git_branch: z.string().nullable(),
   cc_version: z.string().nullable(),
   run_id: z.string(),
-});
+}).extend(machineFields);
 /** A `sessions` row. */
 export type SessionRow = z.infer<typeof sessionRowSchema>;
 
@@ -146,7 +156,7 @@ export const rejectRowSchema = z.object({
   prefix: z.string(),
   line_bytes: z.int(),
   run_id: z.string(),
-});
+}).extend(machineFields);
 /** A `rejects` row. */
 export type RejectRow = z.infer<typeof rejectRowSchema>;
 
@@ -174,7 +184,7 @@ export const runRowSchema = z.object({
   llm_cost_usd: z.number(),
   duration_ms: z.int(),
   stats: json().nullable(),
-});
+}).extend(machineFields);
 /** A `runs` row. */
 export type RunRow = z.infer<typeof runRowSchema>;
 
@@ -182,8 +192,12 @@ export type RunRow = z.infer<typeof runRowSchema>;
  * How a column is updated when a loaded row matches an existing row on the natural key.
  * - `replace`: take the new value (the default).
  * - `prefer_new_non_null`: take the new value unless it is NULL, then keep the old one.
+ * - `keep_first`: keep the old value unless it is NULL (the first machine to load a shared record keeps it).
  */
-export type MergeRule = "replace" | "prefer_new_non_null";
+export type MergeRule = "replace" | "prefer_new_non_null" | "keep_first";
+
+// A record synced to several machines (a subagent file on two laptops) is one row: its first loader keeps it.
+const firstLoader = { machine_id: "keep_first", user_label: "keep_first" } as const;
 
 /** What a sink needs to know about a table beyond its columns. */
 export interface TableDef<S extends z.ZodObject = z.ZodObject> {
@@ -222,6 +236,7 @@ export const Tables = {
     key: ["uuid"],
     partitionBy: "event_date",
     clusterBy: ["session_id", "kind"],
+    mergeRules: firstLoader,
     stickyGroup: {
       guard: "corrected_text",
       columns: ["corrected_text", "correction_status", "correction_model"],
@@ -234,6 +249,7 @@ export const Tables = {
     partitionBy: "event_date",
     clusterBy: ["model"],
     replaceWhenGreater: "total_tokens",
+    mergeRules: firstLoader,
   }),
   // Counts and first/last times in `sessions` are recomputed by the sink from `messages` for the
   // sessions a run touched (see src/sinks/sink.ts), so reruns and incremental runs stay exact.
@@ -247,10 +263,12 @@ export const Tables = {
       summary: "prefer_new_non_null",
       git_branch: "prefer_new_non_null",
       cc_version: "prefer_new_non_null",
+      ...firstLoader,
     },
   }),
-  rejects: defineTable({ name: "rejects", schema: rejectRowSchema, key: ["reject_key"] }),
-  runs: defineTable({ name: "runs", schema: runRowSchema, key: ["run_id"] }),
+  // A path and a run id are only unique on one machine: the machine is part of the key.
+  rejects: defineTable({ name: "rejects", schema: rejectRowSchema, key: ["machine_id", "reject_key"] }),
+  runs: defineTable({ name: "runs", schema: runRowSchema, key: ["machine_id", "run_id"] }),
 } as const satisfies Record<TableName, TableDef>;
 
 /** Maps each table name to its row type. */

@@ -10,13 +10,20 @@
  *
  * @module
  */
-import { BigQuery, type Job, type JobMetadata, type Table, type TableMetadata } from "@google-cloud/bigquery";
+import {
+  BigQuery,
+  type Dataset,
+  type Job,
+  type JobMetadata,
+  type Table,
+  type TableMetadata,
+} from "@google-cloud/bigquery";
 import { SinkError } from "../errors.ts";
 import { type Clock, systemClock } from "../ports.ts";
 import { type TableDef, type TableName, TableNames, Tables } from "../schema/tables.ts";
 import type { LoadResult, Sink, StagedTable } from "./sink.ts";
 import type { BigQueryConfig } from "./bigquery_config.ts";
-import { JobBudget } from "./bigquery_budget.ts";
+import { JobBudget, type JobTarget } from "./bigquery_budget.ts";
 import {
   type BigQueryField,
   bigQueryTableShapeOf,
@@ -25,7 +32,14 @@ import {
   type SchemaDiff,
 } from "./bigquery_schema.ts";
 import {
-  countStatement,
+  describeBigQueryError,
+  httpStatusOf,
+  isConcurrentDmlError,
+  JobFailedError,
+  type RetryContext,
+  withRetry,
+} from "./bigquery_retry.ts";
+import {
   mergeStatement,
   sessionsRefreshStatement,
   stagingTableName,
@@ -38,6 +52,8 @@ export interface BigQuerySinkOptions {
   config: BigQueryConfig;
   /** The run id; names the staging tables, so a resumed run must pass the same one. */
   runId: string;
+  /** The machine the run loads for; part of the staging tables' names, as run ids repeat across machines. */
+  machineId?: string;
   /** The data dir's state folder, where the job budget counters live. */
   stateDir: string;
   /** A client to use instead of one built from `config` with application-default credentials. */
@@ -48,14 +64,25 @@ export interface BigQuerySinkOptions {
   signal?: AbortSignal;
   /** Receives one line per step (never anything secret). @default no logging */
   log?: (line: string) => void;
+  /** A signal that aborts after `ms`, the deadline of each request. @default {AbortSignal.timeout} */
+  deadline?: (ms: number) => AbortSignal;
+  /** Counts the retries the sink made (transient failures and DML conflicts). */
+  retries?: { count: number };
 }
+
+export { describeBigQueryError, httpStatusOf, isRetriableBigQueryError } from "./bigquery_retry.ts";
 
 /**
  * Builds a BigQuery client for a configuration: credentials from Google's application-default chain
  * (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud ADC, the metadata server) unless `authClient` is given,
  * and the SDK's own retries off, because the sink retries with backoff on its injected clock.
  *
- * @param config The sink configuration (`project`, `location`, `endpoint`).
+ * An endpoint on the loopback interface is an emulator: it gets no credentials at all (no Google
+ * token is sent to a local server), through an auth client that signs nothing. Without it the SDK
+ * skips authentication for custom endpoints and its upload path then crashes on the missing headers
+ * (`Cannot set properties of undefined (setting 'Content-Type')`, uncaught).
+ *
+ * @param config The sink configuration (`project`, `location`, `endpoint`, `requestTimeoutMs`).
  * @param options `authClient`: a stand-in for tests or callers with their own credentials.
  * @returns The client.
  */
@@ -63,140 +90,38 @@ export function createBigQueryClient(
   config: BigQueryConfig,
   options: { authClient?: unknown } = {},
 ): BigQuery {
+  const authClient = options.authClient ??
+    (config.endpoint && isLoopback(config.endpoint) ? anonymousAuthClient() : undefined);
   return new BigQuery({
     projectId: config.project,
     location: config.location,
     ...(config.endpoint ? { apiEndpoint: config.endpoint } : {}),
-    ...(options.authClient ? { authClient: options.authClient as never } : {}),
+    ...(authClient ? { authClient: authClient as never } : {}),
     retryOptions: { autoRetry: false, maxRetries: 0 },
+    // @google-cloud/common applies `timeout` to every JSON request (not typed on BigQueryOptions).
+    ...({ timeout: config.requestTimeoutMs } as object),
   });
 }
 
-// ---------------------------------------------------------------------------------------------
-// Errors and retries
-
-const retriableReasons = new Set([
-  "rateLimitExceeded",
-  "userRateLimitExceeded",
-  "backendError",
-  "internalError",
-  "jobBackendError",
-  "jobInternalError",
-]);
-const retriableStatus = new Set([408, 429, 500, 502, 503, 504]);
-const networkCodes = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ECONNREFUSED",
-  "EAI_AGAIN",
-  "ERR_STREAM_PREMATURE_CLOSE",
-]);
-
-interface ErrorLike {
-  code?: unknown;
-  message?: string;
-  errors?: { reason?: string; message?: string; location?: string }[];
-  name?: string;
-  type?: string;
-}
-
-/** A job that reached DONE with an error result. */
-class JobFailedError extends Error {
-  readonly status: NonNullable<JobMetadata["status"]>;
-  readonly jobId: string;
-  constructor(jobId: string, status: NonNullable<JobMetadata["status"]>) {
-    super(status.errorResult?.message ?? "job failed");
-    this.jobId = jobId;
-    this.status = status;
-  }
-  get retriable(): boolean {
-    return retriableReasons.has(this.status.errorResult?.reason ?? "");
-  }
-}
-
 /**
- * Tells whether a failed BigQuery request or job could succeed when tried again: HTTP 408/429/5xx,
- * the reasons `rateLimitExceeded` and `backendError`, and connections cut mid-request.
+ * Tells whether an endpoint is on this machine (an emulator), which then gets no credentials.
  *
- * @param error What the SDK threw.
- * @returns `true` for transient failures.
+ * @param endpoint An API root such as `http://127.0.0.1:9050`.
+ * @returns `true` for localhost, 127.0.0.0/8 and ::1.
  */
-export function isRetriableBigQueryError(error: unknown): boolean {
-  if (error instanceof JobFailedError) return error.retriable;
-  if (error instanceof SinkError || typeof error !== "object" || error === null) return false;
-  const e = error as ErrorLike;
-  if (typeof e.code === "number" && retriableStatus.has(e.code)) return true;
-  if (e.errors?.some((item) => retriableReasons.has(item.reason ?? ""))) return true;
-  if (typeof e.code === "string" && networkCodes.has(e.code)) return true;
-  // node-fetch reports cut connections as FetchError of type "system"; fetch as a TypeError.
-  if (e.name === "FetchError" || e.type === "system") return true;
-  return e instanceof TypeError && /fetch|network|socket|terminated|aborted/i.test(e.message ?? "");
+export function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
-/**
- * Returns the HTTP status of an SDK error, if it carries one.
- *
- * @param error What the SDK threw.
- * @returns The status code or `undefined`.
- */
-export function httpStatusOf(error: unknown): number | undefined {
-  const code = (error as ErrorLike | null)?.code;
-  return typeof code === "number" ? code : undefined;
-}
-
-/**
- * Describes an SDK error in one line without its stack: status, reason and message.
- *
- * @param error What the SDK threw.
- * @returns A short description.
- */
-export function describeBigQueryError(error: unknown): string {
-  if (error instanceof JobFailedError) {
-    const r = error.status.errorResult;
-    return `job ${error.jobId} failed: ${r?.reason ?? "error"}: ${r?.message ?? ""}`.trim();
-  }
-  const e = (error ?? {}) as ErrorLike;
-  const status = typeof e.code === "number" ? `HTTP ${e.code}` : typeof e.code === "string" ? e.code : "";
-  const reason = e.errors?.[0]?.reason ?? "";
-  const message = (e.message ?? String(error)).split("\n")[0].slice(0, 300);
-  return [status, reason, message].filter(Boolean).join(": ");
-}
-
-interface RetryContext {
-  config: BigQueryConfig;
-  clock: Clock;
-  signal?: AbortSignal;
-  log: (line: string) => void;
-}
-
-async function withRetry<T>(what: string, context: RetryContext, fn: () => Promise<T>): Promise<T> {
-  const { maxAttempts, baseDelayMs, maxDelayMs } = context.config.retries;
-  for (let attempt = 1;; attempt++) {
-    context.signal?.throwIfAborted();
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof SinkError) throw error;
-      if (context.signal?.aborted) throw context.signal.reason;
-      if (!isRetriableBigQueryError(error) || attempt >= maxAttempts) {
-        const tried = attempt > 1 ? ` after ${attempt} attempts` : "";
-        throw new SinkError(`Cannot ${what} as BigQuery failed${tried}: ${describeBigQueryError(error)}`, {
-          cause: error,
-          transient: isRetriableBigQueryError(error),
-        });
-      }
-      // Exponential backoff with equal jitter: half fixed, half random, capped.
-      const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-      const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
-      context.log(
-        `bigquery: ${what}: ${describeBigQueryError(error)}; retry ${attempt}/${
-          maxAttempts - 1
-        } in ${delay} ms`,
-      );
-      await context.clock.sleep(delay, context.signal);
-    }
-  }
+/** An auth client for emulators: requests go out with no credentials. */
+function anonymousAuthClient(): unknown {
+  return {
+    getRequestHeaders: () => Promise.resolve(new Headers()),
+    getAccessToken: () => Promise.resolve({ token: undefined, res: null }),
+    getProjectId: () => Promise.resolve(undefined),
+    credentials: {},
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,6 +140,8 @@ export interface TablePlan {
   conflicts: { column: string; existing: string; wanted: string }[];
   partitioning?: string;
   clustering?: string[];
+  /** Why rows of the existing table would vanish: a table expiration or a partition expiration. */
+  expiration?: string;
 }
 
 interface InspectedTable {
@@ -241,6 +168,7 @@ async function inspectTable(table: Table, def: TableDef, context: RetryContext):
   }
   const existing = (metadata.schema?.fields ?? []) as BigQueryField[];
   const diff = diffBigQuerySchema(existing, shape.schema.fields);
+  const expiration = expirationOf(metadata);
   const action = diff.add.length || diff.relax.length ? "alter" : "none";
   return {
     plan: {
@@ -249,10 +177,24 @@ async function inspectTable(table: Table, def: TableDef, context: RetryContext):
       add: diff.add.map((f) => f.name),
       relax: diff.relax,
       conflicts: diff.conflicts,
+      ...(expiration ? { expiration } : {}),
     },
     existing,
     diff,
   };
+}
+
+/** Says how a table's rows would expire (a table or partition expiration), or `undefined`. */
+function expirationOf(metadata: TableMetadata): string | undefined {
+  const parts = [
+    metadata.expirationTime
+      ? `the table expires at ${new Date(Number(metadata.expirationTime)).toISOString()}`
+      : "",
+    metadata.timePartitioning?.expirationMs
+      ? `partitions expire after ${Number(metadata.timePartitioning.expirationMs) / 86_400_000} days`
+      : "",
+  ].filter(Boolean);
+  return parts.length ? parts.join(" and ") : undefined;
 }
 
 function conflictError(project: string, dataset: string, inspected: InspectedTable[]): SinkError | undefined {
@@ -277,6 +219,7 @@ class BigQuerySink implements Sink {
   readonly location: string;
   #config: BigQueryConfig;
   #runId: string;
+  #machineId: string;
   #stateDir: string;
   #client: BigQuery;
   #context: RetryContext;
@@ -287,6 +230,7 @@ class BigQuerySink implements Sink {
   constructor(options: BigQuerySinkOptions) {
     this.#config = options.config;
     this.#runId = options.runId;
+    this.#machineId = options.machineId ?? "";
     this.#stateDir = options.stateDir;
     this.#client = options.client ?? createBigQueryClient(options.config);
     this.#context = {
@@ -294,6 +238,8 @@ class BigQuerySink implements Sink {
       clock: options.clock ?? systemClock,
       signal: options.signal,
       log: options.log ?? (() => {}),
+      ...(options.deadline ? { deadline: options.deadline } : {}),
+      ...(options.retries ? { retries: options.retries } : {}),
     };
     this.location = `${options.config.project}.${options.config.dataset}`;
     this.#jobLocation = options.config.location;
@@ -305,6 +251,14 @@ class BigQuerySink implements Sink {
 
   #fullName(table: string): string {
     return `${this.#config.project}.${this.#config.dataset}.${table}`;
+  }
+
+  /** The dataset handle; its tables' load jobs run in the dataset's own location, not the client's default. */
+  #dataset(): Dataset {
+    return this.#client.dataset(this.#config.dataset, {
+      projectId: this.#config.project,
+      location: this.#jobLocation,
+    });
   }
 
   async #openBudget(): Promise<JobBudget> {
@@ -322,19 +276,26 @@ class BigQuerySink implements Sink {
   async prepare(): Promise<void> {
     const { project, dataset: datasetId, location } = this.#config;
     const context = this.#context;
-    const dataset = this.#client.dataset(datasetId, { projectId: project, location });
     let exists = true;
+    let defaults: { table?: string; partition?: string } = {};
     try {
       const [metadata] = await withRetry(
         `read dataset ${project}.${datasetId}`,
         context,
-        () => dataset.getMetadata(),
+        () => this.#dataset().getMetadata(),
       );
+      // Jobs must run where the dataset lives; a load job sent to another location fails with
+      // "Not found: Dataset ... was not found in location US".
       if (metadata.location) this.#jobLocation = metadata.location;
+      defaults = {
+        table: metadata.defaultTableExpirationMs ?? undefined,
+        partition: metadata.defaultPartitionExpirationMs ?? undefined,
+      };
     } catch (error) {
       if (httpStatusOf((error as SinkError).cause) !== 404) throw error;
       exists = false;
     }
+    const dataset = this.#dataset();
     if (!exists) {
       await withRetry(`create dataset ${project}.${datasetId}`, context, async () => {
         try {
@@ -350,7 +311,8 @@ class BigQuerySink implements Sink {
     for (const name of TableNames) {
       inspected.push(await inspectTable(dataset.table(name), Tables[name], context));
     }
-    const conflict = conflictError(project, datasetId, inspected);
+    const conflict = conflictError(project, datasetId, inspected) ??
+      expirationError(project, datasetId, inspected);
     if (conflict) throw conflict;
     for (const { plan, existing, diff } of inspected) {
       context.signal?.throwIfAborted();
@@ -365,6 +327,22 @@ class BigQuerySink implements Sink {
             if (httpStatusOf(error) !== 409) throw error;
           }
         });
+        if (defaults.table || (defaults.partition && shape.timePartitioning)) {
+          // A new table inherits the dataset's default expirations; rows would then vanish silently
+          // and watermarks would never reload them. ccpipe's tables keep their rows.
+          await withRetry(
+            `clear the inherited expiration of ${this.#fullName(plan.table)}`,
+            context,
+            () =>
+              table.setMetadata({
+                expirationTime: null,
+                ...(shape.timePartitioning
+                  ? { timePartitioning: { ...shape.timePartitioning, expirationMs: null } }
+                  : {}),
+              } as never),
+          );
+          context.log(`bigquery: cleared the dataset's default expiration on ${this.#fullName(plan.table)}`);
+        }
         const layout = [
           shape.timePartitioning ? `partitioned by DAY(${shape.timePartitioning.field})` : "",
           shape.clustering ? `clustered by ${shape.clustering.fields.join(", ")}` : "",
@@ -390,62 +368,129 @@ class BigQuerySink implements Sink {
     this.#prepared = true;
   }
 
-  /** Runs one job: budget first, then submit, poll until DONE, and retry the whole job on transient failure. */
+  /**
+   * Runs one job to DONE: budget first, then insert under a job id chosen here and reused when the
+   * insert is retried (a lost answer is resolved by looking the job up, so a job never runs twice),
+   * then poll until DONE or the job deadline. A job that failed transiently — or, for DML, lost a
+   * race with another machine's statement on the same table — is run again under a new id.
+   */
   async #runJob(
     what: string,
     kind: "load" | "query",
-    table: string,
-    submit: () => Promise<Job>,
+    target: JobTarget,
+    submit: (jobId: string) => Promise<Job>,
+    prefix: string,
   ): Promise<{ job: Job; metadata: JobMetadata }> {
     const budget = await this.#openBudget();
-    return await withRetry(what, this.#context, async () => {
-      await budget.take(kind, this.#fullName(table));
-      const job = await submit();
-      const metadata = await this.#poll(job, what);
-      if (metadata.status?.errorResult) throw new JobFailedError(job.id ?? "?", metadata.status);
-      return { job, metadata };
+    const context = this.#context;
+    const dml = kind === "query" && typeof target === "string";
+    const config = dml
+      ? {
+        ...context.config,
+        retries: { ...context.config.retries, maxAttempts: context.config.retries.dmlMaxAttempts },
+      }
+      : context.config;
+    return await withRetry(
+      what,
+      { ...context, config, deadline: () => new AbortController().signal },
+      async () => {
+        const jobId = `${prefix}${crypto.randomUUID().replaceAll("-", "")}`;
+        // BigQuery's per-table quota counts load jobs on the table they write; DML has no daily quota
+        // (only its concurrency limits), so queries count towards the project's budget alone.
+        await budget.take(kind, kind === "load" ? target : { project: this.#config.project });
+        const job = await this.#insert(what, jobId, submit);
+        const metadata = await this.#poll(job, what);
+        if (metadata.status?.errorResult) {
+          const failure = new JobFailedError(job.id ?? jobId, metadata.status);
+          if (isConcurrentDmlError(failure)) {
+            context.log(
+              `bigquery: ${what}: ${describeBigQueryError(failure)}`,
+            );
+          }
+          throw failure;
+        }
+        return { job, metadata };
+      },
+    );
+  }
+
+  /** Inserts a job under a fixed id; after a failed or unanswered attempt, the job is looked up first. */
+  async #insert(what: string, jobId: string, submit: (jobId: string) => Promise<Job>): Promise<Job> {
+    const handle = this.#client.job(jobId, { location: this.#jobLocation });
+    let attempted = false;
+    return await withRetry(`start job ${jobId} (${what})`, this.#context, async () => {
+      if (attempted) {
+        try {
+          const [metadata] = await handle.getMetadata();
+          handle.metadata = metadata;
+          return handle; // the earlier insert arrived: follow that job
+        } catch (error) {
+          if (httpStatusOf(error) !== 404) throw error;
+        }
+      }
+      attempted = true;
+      try {
+        return await submit(jobId);
+      } catch (error) {
+        if (httpStatusOf(error) !== 409) throw error;
+        const [metadata] = await handle.getMetadata(); // "Already Exists": it is ours
+        handle.metadata = metadata;
+        return handle;
+      }
     });
   }
 
   async #poll(job: Job, what: string): Promise<JobMetadata> {
+    const context = this.#context;
+    const started = context.clock.now();
     let metadata = job.metadata as JobMetadata | undefined;
     while (metadata?.status?.state !== "DONE") {
-      if (metadata) await this.#context.clock.sleep(this.#config.jobPollIntervalMs, this.#context.signal);
-      [metadata] = await withRetry(`poll job ${job.id} (${what})`, this.#context, () => job.getMetadata());
+      if (context.clock.now() - started > this.#config.jobTimeoutMs) {
+        await job.cancel().catch(() => {});
+        throw new SinkError(
+          `Cannot ${what} as job ${job.id} did not finish within jobTimeoutMs (${this.#config.jobTimeoutMs} ms); ` +
+            "it was cancelled",
+          { transient: true },
+        );
+      }
+      if (metadata) await context.clock.sleep(this.#config.jobPollIntervalMs, context.signal);
+      [metadata] = await withRetry(`poll job ${job.id} (${what})`, context, () => job.getMetadata());
     }
     return metadata;
   }
 
   async #query(
     what: string,
-    table: string,
+    target: JobTarget,
     statement: Statement,
+    prefix: string,
   ): Promise<{ job: Job; metadata: JobMetadata }> {
-    return await this.#runJob(what, "query", table, async () => {
+    return await this.#runJob(what, "query", target, async (jobId) => {
       const [job] = await this.#client.createQueryJob({
         query: statement.query,
-        ...(statement.params ? { params: statement.params } : {}),
+        ...(statement.params ? { params: sdkParams(statement) } : {}),
+        ...(statement.types ? { types: statement.types } : {}),
         location: this.#jobLocation,
         maximumBytesBilled: String(this.#config.maximumBytesBilled),
+        jobTimeoutMs: this.#config.jobTimeoutMs,
         useLegacySql: false,
-        jobPrefix: `ccpipe_q_${table}_`,
+        jobId,
       });
       return job;
-    });
+    }, prefix);
   }
 
+  /**
+   * Reads a table's row count from its metadata (`tables.get`): no query job, nothing billed, no
+   * budget used. Exact here: ccpipe never streams, and load and DML jobs update `numRows` when done.
+   */
   async #count(table: TableName): Promise<number> {
-    const { job } = await this.#query(
-      `count rows of ${this.#fullName(table)}`,
-      table,
-      countStatement(this.#ref(table)),
-    );
-    const [rows] = await withRetry(
+    const [metadata] = await withRetry(
       `read the row count of ${this.#fullName(table)}`,
       this.#context,
-      () => job.getQueryResults({ location: this.#jobLocation }),
+      () => this.#dataset().table(table).getMetadata(),
     );
-    return Number((rows[0] as { n?: unknown } | undefined)?.n ?? 0);
+    return Number(metadata.numRows ?? 0);
   }
 
   async load(staged: StagedTable): Promise<LoadResult> {
@@ -459,18 +504,21 @@ class BigQuerySink implements Sink {
     context.signal?.throwIfAborted();
     if (!this.#prepared) await this.prepare();
     const target = this.#fullName(def.name);
+    const stagingName = stagingTableName(def.name, this.#runId, this.#machineId);
     // Check the whole table's jobs up front, so a budget never strands a load whose MERGE cannot run.
     const budget = await this.#openBudget();
-    if (staged.rows > 0) budget.check("load", target);
-    budget.check("query", target, staged.rows === 0 ? 1 : def.name === "sessions" ? 4 : 3);
+    if (staged.rows > 0) {
+      const queries = def.name === "sessions" ? 2 : 1; // the MERGE, and the sessions refresh
+      budget.check("load", this.#fullName(stagingName));
+      budget.check("query", { project: this.#config.project }, queries);
+    }
     const rowsBefore = await this.#count(def.name);
     if (staged.rows === 0) {
       context.log(`bigquery: ${target}: nothing staged, no job started`);
       return { table: def.name, rowsStaged: 0, rowsBefore, rowsAfter: rowsBefore, bytes: 0 };
     }
-    const stagingName = stagingTableName(def.name, this.#runId);
     const stagingRef = this.#ref(stagingName);
-    const dataset = this.#client.dataset(this.#config.dataset, { projectId: this.#config.project });
+    const dataset = this.#dataset();
     const staging = dataset.table(stagingName);
     const shape = bigQueryTableShapeOf(def);
 
@@ -488,8 +536,8 @@ class BigQuerySink implements Sink {
     const { metadata: loadMeta } = await this.#runJob(
       `load ${staged.path} into ${this.#fullName(stagingName)}`,
       "load",
-      def.name,
-      async () => {
+      this.#fullName(stagingName),
+      async (jobId) => {
         // A path makes the SDK stream the file (fs.createReadStream) into one multipart upload.
         const [job] = await staging.createLoadJob(staged.path, {
           sourceFormat: "NEWLINE_DELIMITED_JSON",
@@ -498,10 +546,11 @@ class BigQuerySink implements Sink {
           createDisposition: "CREATE_IF_NEEDED",
           ignoreUnknownValues: false,
           maxBadRecords: 0,
-          jobPrefix: `ccpipe_load_${def.name}_`,
+          jobId,
         });
         return job;
       },
+      `ccpipe_load_${def.name}_`,
     ).catch((error) => {
       throw error instanceof SinkError && error.cause instanceof JobFailedError
         ? loadErrors(staged, target, error.cause)
@@ -520,23 +569,30 @@ class BigQuerySink implements Sink {
     // Between the load and the MERGE the target is untouched: an abort here leaves a staging table
     // that the resumed run (same run id) overwrites.
     context.signal?.throwIfAborted();
-    await this.#query(
+    const partitions = def.partitionBy ? await partitionValues(staged.path, def.partitionBy) : undefined;
+    const { metadata: mergeMeta } = await this.#query(
       `merge ${this.#fullName(stagingName)} into ${target}`,
-      def.name,
-      mergeStatement(def, { target: this.#ref(def.name), staging: stagingRef }),
+      target,
+      mergeStatement(def, { target: this.#ref(def.name), staging: stagingRef }, partitions),
+      `ccpipe_merge_${def.name}_`,
     );
     if (def.name === "sessions") {
       await this.#query(
         `refresh the session aggregates of ${target}`,
-        def.name,
+        target,
         sessionsRefreshStatement({
           sessions: this.#ref("sessions"),
           messages: this.#ref("messages"),
           staging: stagingRef,
         }),
+        `ccpipe_refresh_${def.name}_`,
       );
     }
-    context.log(`bigquery: merged ${this.#fullName(stagingName)} into ${target}`);
+    const billed = mergeMeta.statistics?.query?.totalBytesBilled;
+    context.log(
+      `bigquery: merged ${this.#fullName(stagingName)} into ${target}` +
+        (billed !== undefined ? ` (${billed} bytes billed)` : ""),
+    );
     // Dropping needs no job (tables.delete), so it costs no budget; the expiration covers a failure here.
     try {
       await withRetry(`drop ${this.#fullName(stagingName)}`, context, async () => {
@@ -562,6 +618,62 @@ class BigQuerySink implements Sink {
   async [Symbol.asyncDispose](): Promise<void> {
     // The SDK holds no connection to close; nothing else is open between calls.
   }
+}
+
+/**
+ * The SDK encodes a DATE parameter only from its own `BigQueryDate` objects (plain strings become
+ * empty values, which match nothing), so DATE-typed values are wrapped.
+ */
+function sdkParams(statement: Statement): Record<string, unknown> {
+  const params: Record<string, unknown> = { ...statement.params };
+  for (const [name, type] of Object.entries(statement.types ?? {})) {
+    const isDate = type === "DATE" || (Array.isArray(type) && type[0] === "DATE");
+    const value = params[name];
+    if (!isDate || value === undefined) continue;
+    params[name] = Array.isArray(value)
+      ? value.map((v) => BigQuery.date(String(v)))
+      : BigQuery.date(String(value));
+  }
+  return params;
+}
+
+/**
+ * Reads the distinct values of a DATE column from a staged NDJSON file, streaming (the MERGE then
+ * touches only those partitions of the target). A row without the column counts as NULL.
+ */
+async function partitionValues(path: string, column: string): Promise<(string | null)[]> {
+  const values = new Set<string | null>();
+  const pattern = new RegExp(`"${column}":(?:"(\\d{4}-\\d{2}-\\d{2})"|null)`);
+  const file = await Deno.open(path);
+  let rest = "";
+  const scan = (line: string) => {
+    if (line.trim() === "") return;
+    const match = pattern.exec(line);
+    values.add(match?.[1] ?? null);
+  };
+  for await (const chunk of file.readable.pipeThrough(new TextDecoderStream())) {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop()!;
+    lines.forEach(scan);
+  }
+  scan(rest);
+  return [...values].sort((a, b) => (a ?? "").localeCompare(b ?? ""));
+}
+
+function expirationError(
+  project: string,
+  dataset: string,
+  inspected: InspectedTable[],
+): SinkError | undefined {
+  const expiring = inspected.filter(({ plan }) => plan.expiration);
+  if (expiring.length === 0) return undefined;
+  const [first] = expiring;
+  return new SinkError(
+    `Cannot load into BigQuery as ${project}.${dataset}.${first.plan.table} would lose rows: ${first.plan.expiration}` +
+      (expiring.length > 1 ? ` (and ${expiring.length - 1} more tables)` : "") +
+      `; remove it with 'bq update --expiration 0 --time_partitioning_expiration 0 ${project}:${dataset}.${first.plan.table}'` +
+      " (expired rows are never reloaded), so nothing was loaded",
+  );
 }
 
 function loadErrors(staged: StagedTable, target: string, failure: JobFailedError): SinkError {
@@ -611,7 +723,7 @@ export interface BigQueryPlan {
   inspectError?: string;
   createDataset: boolean;
   tables: (TablePlan & { rows: number; bytes: number })[];
-  /** Jobs the run would start: one load per non-empty table, and its queries (counts, MERGE, refresh). */
+  /** Jobs the run would start: one load per non-empty table, and its queries (MERGE, sessions refresh). */
   loadJobs: number;
   queryJobs: number;
 }
@@ -692,11 +804,7 @@ export async function planBigQueryLoad(
     createDataset,
     tables: withRows,
     loadJobs: loaded.length,
-    // Per staged table: count before, MERGE, count after; sessions add the aggregate refresh.
-    // As load() runs them: an empty table costs one count; a loaded one counts, MERGEs and counts again.
-    queryJobs: withRows.reduce(
-      (sum, t) => sum + (!byTable.has(t.table) ? 0 : t.rows === 0 ? 1 : t.table === "sessions" ? 4 : 3),
-      0,
-    ),
+    // Per staged table with rows: the MERGE; sessions add the aggregate refresh (counts read metadata).
+    queryJobs: withRows.reduce((sum, t) => sum + (t.rows === 0 ? 0 : t.table === "sessions" ? 2 : 1), 0),
   };
 }

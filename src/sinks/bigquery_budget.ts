@@ -2,6 +2,11 @@
  * Daily BigQuery job budgets: counts load and query jobs per table and per UTC day in the data
  * dir's state, and refuses a job that would exceed a budget before it starts.
  *
+ * Keyed on what the quotas count: the per-table quota (1,500 table operations a day) counts the load
+ * jobs that write a table on that table — for ccpipe each run's own staging table, not the target —
+ * and the project quota (100,000 load jobs a day) every load job; DML statements have no daily quota
+ * (only BigQuery's concurrency limits), so query jobs count towards the optional project budget alone.
+ *
  * BigQuery's own quotas count failed jobs too, so a job is counted when it is submitted, whatever
  * its outcome. The window is a fixed UTC day: every counter resets at midnight UTC. (BigQuery's
  * per-table limit refills over a rolling 24 h, so a fixed day is the simple, slightly optimistic
@@ -17,9 +22,22 @@ import { type Clock, systemClock } from "../ports.ts";
 /** The kinds of job a budget counts. */
 export type JobKind = "load" | "query";
 
+/** What a job writes: a table as `project.dataset.table`, or nothing (`{ project }`). */
+export type JobTarget = string | { project: string };
+
+// Jobs that write no table are counted under a key no table id can take.
+function keyOf(target: JobTarget): string {
+  return typeof target === "string" ? target : `${target.project}.-`;
+}
+
+function projectOf(target: JobTarget): string {
+  if (typeof target !== "string") return target.project;
+  return target.slice(0, target.lastIndexOf(".", target.lastIndexOf(".") - 1));
+}
+
 /** The daily limits; `null` means no budget. */
 export interface JobBudgetLimits {
-  /** Load jobs per target table per UTC day. */
+  /** Load jobs writing one table per UTC day. */
   loadJobsPerTablePerDay: number | null;
   /** Load jobs per project per UTC day. */
   loadJobsPerDay: number | null;
@@ -154,26 +172,34 @@ export class JobBudget {
   }
 
   /**
-   * Throws when starting `jobs` more jobs of a kind on a table would exceed a budget.
+   * Throws when starting `jobs` more jobs of a kind would exceed a budget.
    *
    * @param kind `load` or `query`.
-   * @param table The table the jobs write, as `project.dataset.table`.
+   * @param target The table the jobs write (`project.dataset.table`), or `{ project }` for jobs writing none.
    * @param jobs How many jobs are about to start. @default {1}
    * @throws {SinkError} Naming the budget, its limit and when it resets (the next UTC midnight).
    */
-  check(kind: JobKind, table: string, jobs = 1): void {
-    const project = table.slice(0, table.lastIndexOf(".", table.lastIndexOf(".") - 1));
-    const budgets: [string, number | null, number][] = kind === "load"
-      ? [
-        ["loadJobsPerTablePerDay", this.#limits.loadJobsPerTablePerDay, this.used("load", { table })],
-        ["loadJobsPerDay", this.#limits.loadJobsPerDay, this.used("load", { project })],
-      ]
-      : [["queryJobsPerDay", this.#limits.queryJobsPerDay, this.used("query", { project })]];
+  check(kind: JobKind, target: JobTarget, jobs = 1): void {
+    const project = projectOf(target);
+    const budgets: [string, number | null, number][] = [];
+    if (kind === "load" && typeof target === "string") {
+      budgets.push([
+        "loadJobsPerTablePerDay",
+        this.#limits.loadJobsPerTablePerDay,
+        this.used("load", { table: target }),
+      ]);
+    }
+    budgets.push(
+      kind === "load"
+        ? ["loadJobsPerDay", this.#limits.loadJobsPerDay, this.used("load", { project })]
+        : ["queryJobsPerDay", this.#limits.queryJobsPerDay, this.used("query", { project })],
+    );
     for (const [name, limit, used] of budgets) {
       if (limit !== null && used + jobs > limit) {
         const resets = new Date(nextUtcMidnight(this.#clock.now())).toISOString();
+        const on = typeof target === "string" ? target : project;
         throw new SinkError(
-          `Cannot start a BigQuery ${kind} job on ${table} as the daily budget '${name}' (${limit}) is used up: ` +
+          `Cannot start a BigQuery ${kind} job on ${on} as the daily budget '${name}' (${limit}) is used up: ` +
             `${used} started today (UTC), ${jobs} more needed; it resets at ${resets}`,
           { transient: true },
         );
@@ -185,13 +211,14 @@ export class JobBudget {
    * Checks the budgets, then counts one job and persists the counters before the job is submitted.
    *
    * @param kind `load` or `query`.
-   * @param table The table the job writes, as `project.dataset.table`.
+   * @param target The table the job writes, or `{ project }` for a job writing none.
    * @throws {SinkError} When a budget would be exceeded (nothing is counted then) or the state cannot be written.
    */
-  async take(kind: JobKind, table: string): Promise<void> {
-    this.check(kind, table);
+  async take(kind: JobKind, target: JobTarget): Promise<void> {
+    this.check(kind, target);
     const state = this.#today();
-    state[kind][table] = (state[kind][table] ?? 0) + 1;
+    const key = keyOf(target);
+    state[kind][key] = (state[kind][key] ?? 0) + 1;
     await this.#save();
   }
 

@@ -99,3 +99,22 @@ Deno.test("JobBudget.open() refuses a corrupt state file and bad limits", async 
     RangeError,
   );
 });
+
+Deno.test("JobBudget counts loads on the table they write, and queries on the project only", async () => {
+  const dir = await Deno.makeTempDir();
+  const budget = await JobBudget.open(dir, {
+    limits: { loadJobsPerTablePerDay: 2, loadJobsPerDay: null, queryJobsPerDay: 3 },
+  });
+  await budget.take("load", "test-project.ccpipe._stg_messages_r1");
+  await budget.take("load", "test-project.ccpipe._stg_messages_r1");
+  assert.throws(
+    () => budget.check("load", "test-project.ccpipe._stg_messages_r1"),
+    /'loadJobsPerTablePerDay' \(2\)/,
+  );
+  budget.check("load", "test-project.ccpipe._stg_messages_r2"); // each run's staging table is new
+  for (let i = 0; i < 3; i++) await budget.take("query", { project: "test-project" });
+  await assert.rejects(() => budget.take("query", { project: "test-project" }), /'queryJobsPerDay' \(3\)/);
+  assert.equal(budget.used("query", { project: "test-project" }), 3);
+  assert.equal(budget.used("load", { project: "test-project" }), 2);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -13,6 +13,10 @@ const GiB = 1024 ** 3;
 export const DEFAULT_LOAD_JOBS_PER_TABLE_PER_DAY = 1500;
 /** Default cap on bytes billed by any one query: 10 GiB. */
 export const DEFAULT_MAXIMUM_BYTES_BILLED = 10 * GiB;
+/** Default deadline of one HTTP request: 60 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Default deadline of one job (`jobTimeoutMs`), queueing included: 6 h. */
+export const DEFAULT_JOB_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 /** Default lifetime of a staging table, a safety net for runs that die before dropping it: 24 h. */
 export const DEFAULT_STAGING_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 
@@ -30,6 +34,11 @@ const retriesSchema = z.object({
   baseDelayMs: z.coerce.number().int().nonnegative().default(1000),
   /** Upper bound of one backoff delay. */
   maxDelayMs: z.coerce.number().int().nonnegative().default(32_000),
+  /**
+   * Attempts of a MERGE that conflicted with another machine's DML on the same table ("Could not
+   * serialize access", a full DML queue); more than `maxAttempts` because a team shares tables.
+   */
+  dmlMaxAttempts: positiveInt().max(50).default(12),
 }).strict();
 
 /**
@@ -43,6 +52,9 @@ const retriesSchema = z.object({
  * - `queryJobsPerDay` (default `null`, no budget; the original design used 2,000): query jobs per project per UTC day.
  * - `stagingExpirationMs` (default 24 h): expiration set on staging tables in case a run dies before dropping them.
  * - `jobPollIntervalMs` (default 1,000): wait between two polls of a running job.
+ * - `requestTimeoutMs` (default 60 s): deadline of each request; a job insert that gets no answer is looked up by its id.
+ * - `jobTimeoutMs` (default 6 h): deadline of each job, queueing included; BigQuery cancels a query job past it
+ *   and the sink stops polling and cancels any job past it.
  * - `retries` (default 5 attempts, 1 s doubling to at most 32 s): backoff on 5xx, `rateLimitExceeded` and cut connections.
  */
 export const bigQueryConfigSchema = z.object({
@@ -59,6 +71,8 @@ export const bigQueryConfigSchema = z.object({
   queryJobsPerDay: positiveInt().nullable().default(null),
   stagingExpirationMs: positiveInt().default(DEFAULT_STAGING_EXPIRATION_MS),
   jobPollIntervalMs: z.coerce.number().int().nonnegative().default(1000),
+  requestTimeoutMs: positiveInt().default(DEFAULT_REQUEST_TIMEOUT_MS),
+  jobTimeoutMs: positiveInt().default(DEFAULT_JOB_TIMEOUT_MS),
   retries: retriesSchema.prefault({}),
 }).strict();
 

@@ -19,7 +19,14 @@ Deno.test("parseBigQueryConfig() fills in the defaults", () => {
   assert.equal(config.queryJobsPerDay, null);
   assert.equal(config.stagingExpirationMs, 24 * 60 * 60 * 1000);
   assert.equal(config.stagingExpirationMs, DEFAULT_STAGING_EXPIRATION_MS);
-  assert.deepEqual(config.retries, { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 32_000 });
+  assert.deepEqual(config.retries, {
+    maxAttempts: 5,
+    baseDelayMs: 1000,
+    maxDelayMs: 32_000,
+    dmlMaxAttempts: 12,
+  });
+  assert.equal(config.requestTimeoutMs, 60_000);
+  assert.equal(config.jobTimeoutMs, 6 * 60 * 60 * 1000);
 });
 
 Deno.test("parseBigQueryConfig() keeps explicit values and coerces numeric strings from the environment", () => {
@@ -38,7 +45,12 @@ Deno.test("parseBigQueryConfig() keeps explicit values and coerces numeric strin
   assert.equal(config.maximumBytesBilled, 1048576);
   assert.equal(config.loadJobsPerTablePerDay, 1000);
   assert.equal(config.queryJobsPerDay, 2000);
-  assert.deepEqual(config.retries, { maxAttempts: 2, baseDelayMs: 1000, maxDelayMs: 32_000 });
+  assert.deepEqual(config.retries, {
+    maxAttempts: 2,
+    baseDelayMs: 1000,
+    maxDelayMs: 32_000,
+    dmlMaxAttempts: 12,
+  });
 });
 
 Deno.test("parseBigQueryConfig() throws a ConfigError naming the bad field", () => {

@@ -7,7 +7,8 @@
 import type { BigQuery } from "@google-cloud/bigquery";
 import { join } from "node:path";
 import type { BigQueryConfig } from "./bigquery_config.ts";
-import { createBigQueryClient, describeBigQueryError, httpStatusOf, planBigQueryLoad } from "./bigquery.ts";
+import { createBigQueryClient, isLoopback, planBigQueryLoad } from "./bigquery.ts";
+import { describeBigQueryError, httpStatusOf } from "./bigquery_retry.ts";
 
 /** One check's outcome. */
 export interface DoctorCheck {
@@ -79,6 +80,9 @@ export async function bigQueryDoctor(
 
   const credentials = await check("credentials", async () => {
     if (injected) return "an injected client (its own credentials)";
+    if (config.endpoint && isLoopback(config.endpoint)) {
+      return `none needed: ${config.endpoint} is on this machine (an emulator), so requests carry no credentials`;
+    }
     const source = credentialSource();
     try {
       await client.authClient.getAccessToken();
@@ -118,7 +122,19 @@ export async function bigQueryDoctor(
           metadata.location && metadata.location.toUpperCase() !== config.location.toUpperCase()
             ? ` (configured location ${config.location} differs; jobs run in ${location})`
             : "";
-        return `dataset ${config.project}.${config.dataset} exists in ${location}${mismatch}`;
+        const day = 86_400_000;
+        const defaults = [
+          metadata.defaultTableExpirationMs
+            ? `tables ${Number(metadata.defaultTableExpirationMs) / day} days`
+            : "",
+          metadata.defaultPartitionExpirationMs
+            ? `partitions ${Number(metadata.defaultPartitionExpirationMs) / day} days`
+            : "",
+        ].filter(Boolean);
+        const expiry = defaults.length
+          ? `; its default expiration (${defaults.join(", ")}) is cleared on the tables ccpipe creates`
+          : "";
+        return `dataset ${config.project}.${config.dataset} exists in ${location}${mismatch}${expiry}`;
       } catch (error) {
         if (httpStatusOf(error) === 404) {
           return `dataset ${config.project}.${config.dataset} does not exist yet; the first run creates it in ${config.location}`;
@@ -138,6 +154,13 @@ export async function bigQueryDoctor(
         t.conflicts.map((c) => `${t.table}.${c.column} is ${c.existing}, ccpipe loads ${c.wanted}`)
       );
       if (conflicts.length) throw new Error(`Type conflict: ${conflicts.join("; ")}`);
+      const expiring = plan.tables.filter((t) => t.expiration).map((t) => `${t.table}: ${t.expiration}`);
+      if (expiring.length) {
+        throw new Error(
+          `Rows would expire (and never be reloaded): ${expiring.join("; ")}; ` +
+            `remove it with 'bq update --expiration 0 --time_partitioning_expiration 0 ${config.project}:${config.dataset}.TABLE'`,
+        );
+      }
       return plan.tables.map((t) =>
         t.action === "none"
           ? `${t.table} ok`

@@ -87,3 +87,39 @@ Deno.test("bigQueryDoctor() names the application-default credential source and 
     else Deno.env.set("GOOGLE_APPLICATION_CREDENTIALS", previous);
   }
 });
+
+Deno.test("bigQueryDoctor() names the dataset's default expirations and fails on a table whose rows expire", async () => {
+  using _m = withMock();
+  const client = createBigQueryClient(config, { authClient: fakeAuthClient() });
+  await client.createDataset("ccpipe", {
+    location: "EU",
+    defaultTableExpirationMs: String(60 * 86_400_000),
+    defaultPartitionExpirationMs: String(90 * 86_400_000),
+  });
+  await client.dataset("ccpipe").createTable("usage", {
+    schema: { fields: [{ name: "usage_key", type: "STRING", mode: "REQUIRED" }] },
+  });
+  const report = await bigQueryDoctor({ config, client });
+  assert.equal(
+    detail(report, "dataset").detail,
+    "dataset test-project.ccpipe exists in EU (configured location US differs; jobs run in EU); " +
+      "its default expiration (tables 60 days, partitions 90 days) is cleared on the tables ccpipe creates",
+  );
+  const tables = detail(report, "tables");
+  assert.equal(tables.ok, false);
+  assert.match(tables.detail, /^Rows would expire \(and never be reloaded\): usage: the table expires at /);
+});
+
+Deno.test("bigQueryDoctor() sends no credentials to an emulator on this machine", async () => {
+  const local = parseBigQueryConfig({
+    project: "test-project",
+    dataset: "ccpipe",
+    endpoint: "http://127.0.0.1:9",
+  });
+  const report = await bigQueryDoctor({ config: local });
+  assert.equal(
+    detail(report, "credentials").detail,
+    "none needed: http://127.0.0.1:9 is on this machine (an emulator), so requests carry no credentials",
+  );
+  assert.equal(detail(report, "project").ok, false, "nothing listens on port 9");
+});

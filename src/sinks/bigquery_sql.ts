@@ -1,6 +1,6 @@
 /**
- * The SQL the BigQuery sink runs: the MERGE from a staging table into its target, the `sessions`
- * aggregate refresh and row counts. Identifiers are validated and backticked; values travel as
+ * The SQL the BigQuery sink runs: the MERGE from a staging table into its target and the `sessions`
+ * aggregate refresh. Identifiers are validated and backticked; values travel as
  * named query parameters, never spliced into the text.
  *
  * @module
@@ -18,8 +18,33 @@ export interface TableRef {
 /** A statement with its named parameters (`@name` in the text). */
 export interface Statement {
   query: string;
-  params?: Record<string, string | number | boolean>;
+  params?: Record<string, string | number | boolean | string[]>;
+  /** BigQuery types of parameters the SDK cannot infer (`["DATE"]` for an array of dates). */
+  types?: Record<string, string | string[]>;
 }
+
+/**
+ * Renders a column name for BigQuery SQL: validated, then backticked, so a column named like a
+ * reserved word (`select`, `hash`) still parses.
+ *
+ * @param name The column.
+ * @returns `` `name` ``.
+ * @throws {TypeError} When `name` is not a plain identifier.
+ *
+ * @example
+ * ```ts
+ * import { quoteColumn } from "./bigquery_sql.ts";
+ * if (quoteColumn("select") !== "`select`") throw new Error();
+ * ```
+ */
+export function quoteColumn(name: string): string {
+  return `\`${checkIdentifier(name)}\``;
+}
+
+// Rows of these tables never change once written (a reject is its line, a line is never rewritten),
+// so their MERGE inserts only: on an unpartitioned table any UPDATE clause bills every column of the
+// whole table (q + t in BigQuery's DML pricing), an INSERT-only MERGE just the columns it reads.
+const insertOnlyTables = new Set(["rejects"]);
 
 const projectPattern = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const namePattern = /^[A-Za-z_][A-Za-z0-9_]{0,299}$/;
@@ -69,20 +94,23 @@ export function quoteTable(ref: TableRef): string {
 }
 
 /**
- * Names the staging table of one table in one run; the same run id always gives the same name, so
- * a resumed run finds (and overwrites) what an interrupted one left.
+ * Names the staging table of one table in one run of one machine; the same run id always gives the
+ * same name, so a resumed run finds (and overwrites) what an interrupted one left, and two machines
+ * whose runs started in the same second never share one.
  *
  * @param table The target table name.
  * @param runId The run id.
- * @returns `_stg_<table>_<runId>`, with characters a table id cannot hold replaced by `_`.
+ * @param machineId The machine the run loads for. @default {""}
+ * @returns `_stg_<table>_[<machineId>_]<runId>`, with characters a table id cannot hold replaced by `_`.
  * @throws {TypeError} When the table name is not an identifier or the run id is empty.
  */
-export function stagingTableName(table: string, runId: string): string {
+export function stagingTableName(table: string, runId: string, machineId = ""): string {
   checkIdentifier(table);
   if (runId.length === 0) {
     throw new TypeError("Cannot name a staging table as 'runId' must not be empty: current value is ''");
   }
-  return `_stg_${table}_${runId.replace(/[^A-Za-z0-9_]/g, "_")}`.slice(0, 1024);
+  const run = machineId ? `${machineId}_${runId}` : runId;
+  return `_stg_${table}_${run.replace(/[^A-Za-z0-9_]/g, "_")}`.slice(0, 1024);
 }
 
 /**
@@ -91,17 +119,39 @@ export function stagingTableName(table: string, runId: string): string {
  * all its old values when the new guard is NULL and the old one is not, and `replaceWhenGreater`
  * updates a matched row only when the new value is greater. Key columns are never updated.
  *
+ * What it costs stays bounded: the source is deduplicated on the key (one source row per target row,
+ * whatever the staged file holds); a matched row is updated only when a column changes, so a rerun
+ * rewrites nothing; with `partitions` (the staged rows' partition values), the target is pruned to
+ * those partitions; `rejects` only inserts.
+ *
  * @param def The table definition.
  * @param refs The target and staging tables.
- * @returns One MERGE statement (it takes no parameters: everything it moves comes from the staging table).
+ * @param partitions The distinct values of `def.partitionBy` in the staged rows (`YYYY-MM-DD`); with
+ *   `null` among them the NULL partition is searched too. Omit to search the whole target.
+ * @returns One MERGE statement; with `partitions`, an ARRAY<DATE> parameter `@partitions`.
  * @throws {TypeError} When an identifier is invalid or a rule names an unknown column.
  */
-export function mergeStatement(def: TableDef, refs: { target: TableRef; staging: TableRef }): Statement {
+export function mergeStatement(
+  def: TableDef,
+  refs: { target: TableRef; staging: TableRef },
+  partitions?: readonly (string | null)[],
+): Statement {
+  const prune = def.partitionBy !== undefined && partitions !== undefined;
+  const dates = (partitions ?? []).filter((p): p is string => p !== null);
+  const column = def.partitionBy ? quoteColumn(def.partitionBy) : "";
+  const targetFilter = prune
+    ? `(T.${column} IN UNNEST(@partitions)${partitions!.includes(null) ? ` OR T.${column} IS NULL` : ""})`
+    : undefined;
   return {
     query: buildMerge(def, quoteTable(refs.target), quoteTable(refs.staging), {
-      column: checkIdentifier,
+      column: quoteColumn,
       into: false,
+      dedupe: true,
+      onlyChanged: true,
+      insertOnly: insertOnlyTables.has(def.name),
+      ...(targetFilter ? { targetFilter } : {}),
     }),
+    ...(prune ? { params: { partitions: dates }, types: { partitions: ["DATE"] } } : {}),
   };
 }
 
@@ -128,57 +178,24 @@ export function sessionsRefreshStatement(
   refs: { sessions: TableRef; messages: TableRef; staging: TableRef },
 ): Statement {
   const select = [
-    "SELECT session_id, MIN(timestamp) AS first_timestamp, MAX(timestamp) AS last_timestamp,",
-    "MIN(event_date) AS event_date, COUNT(*) AS message_count,",
-    "COUNTIF(kind = 'human_prompt') AS human_prompt_count, COUNTIF(type = 'assistant') AS assistant_count,",
-    "SUM(ARRAY_LENGTH(tool_names)) AS tool_use_count",
+    "SELECT `session_id`, MIN(`timestamp`) AS `first_timestamp`, MAX(`timestamp`) AS `last_timestamp`,",
+    "MIN(`event_date`) AS `event_date`, COUNT(*) AS `message_count`,",
+    "COUNTIF(`kind` = 'human_prompt') AS `human_prompt_count`, COUNTIF(`type` = 'assistant') AS `assistant_count`,",
+    "SUM(ARRAY_LENGTH(`tool_names`)) AS `tool_use_count`",
     `FROM ${quoteTable(refs.messages)}`,
-    `WHERE session_id IN (SELECT session_id FROM ${quoteTable(refs.staging)})`,
-    "GROUP BY session_id",
+    `WHERE \`session_id\` IN (SELECT \`session_id\` FROM ${quoteTable(refs.staging)})`,
+    "GROUP BY `session_id`",
   ].join(" ");
-  const set = SessionAggregateColumns.map((name) => `${name} = S.${name}`).join(", ");
+  const set = SessionAggregateColumns.map((name) => `${quoteColumn(name)} = S.${quoteColumn(name)}`).join(
+    ", ",
+  );
+  const changed = SessionAggregateColumns.map((name) =>
+    `S.${quoteColumn(name)} IS DISTINCT FROM T.${quoteColumn(name)}`
+  ).join(" OR ");
   return {
     query: [
-      `MERGE ${quoteTable(refs.sessions)} T USING (${select}) S ON T.session_id = S.session_id`,
-      `WHEN MATCHED THEN UPDATE SET ${set}`,
+      `MERGE ${quoteTable(refs.sessions)} T USING (${select}) S ON T.\`session_id\` = S.\`session_id\``,
+      `WHEN MATCHED AND (${changed}) THEN UPDATE SET ${set}`,
     ].join("\n"),
   };
-}
-
-/**
- * Builds a row count, optionally of the rows where one column equals a value (passed as a parameter).
- *
- * @param ref The table.
- * @param where An optional `{ column, value }` filter.
- * @returns `SELECT COUNT(*) AS n FROM ...`, with `@value` bound when filtered.
- * @throws {TypeError} When an identifier is invalid.
- *
- * @example
- * ```ts
- * import { countStatement } from "./bigquery_sql.ts";
- * const s = countStatement({ project: "my-project", dataset: "d", table: "runs" }, { column: "run_id", value: "r1" });
- * if (s.params?.value !== "r1" || !s.query.endsWith("WHERE run_id = @value")) throw new Error();
- * ```
- */
-export function countStatement(
-  ref: TableRef,
-  where?: { column: string; value: string | number | boolean },
-): Statement {
-  const query = `SELECT COUNT(*) AS n FROM ${quoteTable(ref)}`;
-  if (!where) return { query };
-  return {
-    query: `${query} WHERE ${checkIdentifier(where.column)} = @value`,
-    params: { value: where.value },
-  };
-}
-
-/**
- * Builds a `DROP TABLE IF EXISTS`.
- *
- * @param ref The table.
- * @returns The statement.
- * @throws {TypeError} When an identifier is invalid.
- */
-export function dropTableStatement(ref: TableRef): Statement {
-  return { query: `DROP TABLE IF EXISTS ${quoteTable(ref)}` };
 }

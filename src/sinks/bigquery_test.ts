@@ -97,12 +97,14 @@ function rejectRow(i: number, runId: string): RejectRow {
     prefix: '{"type":"us',
     line_bytes: 11,
     run_id: runId,
+    machine_id: "m-test",
   };
 }
 
 function runRow(runId: string): RunRow {
   return {
     run_id: runId,
+    machine_id: "m-test",
     started_at: new Date(START).toISOString(),
     finished_at: new Date(START + 5000).toISOString(),
     status: "completed",
@@ -356,11 +358,11 @@ Deno.test("BigQuerySink.load() killed between the load and the MERGE leaves the 
 Deno.test("BigQuerySink.load() failing at the MERGE leaves the target untouched, and the resumed run completes", async () => {
   await using h = await harness();
   const staged = await h.stage("r1", "usage", Array.from({ length: 7 }, (_, i) => usageRow(i, "r1")));
-  // Query job inserts: 1 = count before, 2 and 3 = the MERGE and its retry.
-  h.mock.configure({ faults: [{ fault: "http500", match: MERGE_JOBS, calls: [2, 3] }] });
+  // Query job inserts: 1 and 2 = the MERGE and its retry (row counts read table metadata, no job).
+  h.mock.configure({ faults: [{ fault: "http500", match: MERGE_JOBS, calls: [1, 2] }] });
   {
     await using sink = h.sink("r1", {
-      config: { retries: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 1000 } },
+      config: { retries: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 1000, dmlMaxAttempts: 2 } },
     });
     await assert.rejects(
       () => sink.load(staged),
@@ -377,13 +379,12 @@ Deno.test("BigQuerySink.load() failing at the MERGE leaves the target untouched,
 });
 
 for (const fault of ["http500", "http503", "rateLimitExceeded"] as const) {
-  Deno.test(`BigQuerySink.load() retries with backoff on ${fault} (upload, job insert, poll, results)`, async () => {
+  Deno.test(`BigQuerySink.load() retries with backoff on ${fault} (upload, job insert, poll, table read)`, async () => {
     await using h = await harness({
       faults: [
         { fault, match: "POST /upload", calls: [1] },
-        { fault, match: MERGE_JOBS, calls: [2] },
+        { fault, match: MERGE_JOBS, calls: [1] },
         { fault, match: "GET /bigquery/v2/projects/test-project/jobs/", calls: [1] },
-        { fault, match: "GET /bigquery/v2/projects/test-project/queries/", calls: [1] },
         { fault, match: "GET /bigquery/v2/projects/test-project/datasets/ccpipe/tables/", calls: [1] },
       ],
     });
@@ -394,12 +395,14 @@ for (const fault of ["http500", "http503", "rateLimitExceeded"] as const) {
     assert.equal(result.rowsAfter, 3);
     assert.equal(h.mock.rows(DATASET, "messages").length, 3);
     const faulted = h.mock.calls.filter((c) => c.status >= 403 && c.status !== 404);
-    assert.equal(faulted.length, 5, "every injected fault fired");
-    // One retry per fault, each after a first backoff of 0.5-1 s (1 s base, equal jitter) on the injected clock.
-    const backoffs = h.logs.map((l) => /; retry 1\/4 in (\d+) ms$/.exec(l)?.[1]).filter(Boolean).map(Number);
-    assert.equal(backoffs.length, 5);
+    assert.equal(faulted.length, 4, "every injected fault fired");
+    // One retry per fault, each after a backoff of at most 2 s (1 s base doubling, full jitter) on the injected clock.
+    const backoffs = h.logs.map((l) => /; retry [12]\/4 in (\d+) ms$/.exec(l)?.[1]).filter(Boolean).map(
+      Number,
+    );
+    assert.equal(backoffs.length, 4, h.logs.join("\n"));
     for (const ms of backoffs) {
-      assert.ok(ms >= 500 && ms <= 1000, `backoff ${ms}`);
+      assert.ok(ms >= 0 && ms <= 2000, `backoff ${ms}`);
       assert.ok(h.clock.sleeps.includes(ms), "slept on the injected clock");
     }
     assert.equal(h.mock.counters().streamingInserts, 0);
@@ -418,7 +421,7 @@ Deno.test("BigQuerySink.load() retries an upload whose connection was cut", asyn
 Deno.test("BigQuerySink.load() gives up after maxAttempts on a persistent 503", async () => {
   await using h = await harness();
   await using sink = h.sink("r1", {
-    config: { retries: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 } },
+    config: { retries: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20, dmlMaxAttempts: 3 } },
   });
   await sink.prepare();
   h.mock.configure({ faults: [{ fault: "http503", match: "POST /upload" }] });
@@ -475,7 +478,7 @@ Deno.test("BigQuerySink sets maximumBytesBilled on every query", async () => {
 
 Deno.test("BigQuerySink refuses a job past the daily budget, saying which and when it resets", async () => {
   await using h = await harness();
-  const config = { loadJobsPerTablePerDay: 1 };
+  const config = { loadJobsPerDay: 1 };
   {
     await using sink = h.sink("r1", { config });
     await sink.load(await h.stage("r1", "messages", [messageRow(0, "r1")]));
@@ -484,10 +487,10 @@ Deno.test("BigQuerySink refuses a job past the daily budget, saying which and wh
   const callsBefore = h.mock.calls.length;
   await using sink = h.sink("r2", { config });
   await assert.rejects(
-    () => h.stage("r2", "messages", [messageRow(1, "r2")]).then((s) => sink.load(s)),
+    () => h.stage("r2", "usage", [usageRow(1, "r2")]).then((s) => sink.load(s)),
     (e: unknown) =>
-      e instanceof SinkError && e.message.includes("'loadJobsPerTablePerDay' (1)") &&
-      e.message.includes("test-project.ccpipe.messages") &&
+      e instanceof SinkError && e.message.includes("'loadJobsPerDay' (1)") &&
+      e.message.includes("test-project.ccpipe._stg_usage_r2") &&
       e.message.includes("resets at 2026-08-11T00:00:00.000Z"),
   );
   assert.equal(h.mock.counters().loadJobs, loadsBefore, "no load job started");
@@ -496,22 +499,20 @@ Deno.test("BigQuerySink refuses a job past the daily budget, saying which and wh
     0,
     "checked before any job",
   );
-  // Another table has its own budget.
-  assert.equal((await sink.load(await h.stage("r2", "usage", [usageRow(0, "r2")]))).rowsAfter, 1);
-
   const budget = JSON.parse(await Deno.readTextFile(join(h.stateDir, "bigquery_jobs.json")));
   assert.equal(budget.day, "2026-08-10");
-  assert.equal(budget.load["test-project.ccpipe.messages"], 1);
-  assert.equal(budget.load["test-project.ccpipe.usage"], 1);
-  assert.equal(budget.query["test-project.ccpipe.usage"], 3);
+  // Loads are counted on the staging table they write; the MERGE on the project (DML has no daily quota).
+  assert.deepEqual(budget.load, { "test-project.ccpipe._stg_messages_r1": 1 });
+  assert.deepEqual(budget.query, { "test-project.-": 1 });
 });
 
 Deno.test("BigQuerySink refuses a table whose queries exceed queryJobsPerDay before loading it", async () => {
   await using h = await harness();
-  await using sink = h.sink("r1", { config: { queryJobsPerDay: 2 } });
+  // sessions takes two query jobs (the MERGE and the aggregate refresh).
+  await using sink = h.sink("r1", { config: { queryJobsPerDay: 1 } });
   await assert.rejects(
-    () => h.stage("r1", "runs", [runRow("r1")]).then((s) => sink.load(s)),
-    (e: unknown) => e instanceof SinkError && e.message.includes("'queryJobsPerDay' (2)"),
+    () => h.stage("r1", "sessions", [sessionRow(0, "r1")]).then((s) => sink.load(s)),
+    (e: unknown) => e instanceof SinkError && e.message.includes("'queryJobsPerDay' (1)"),
   );
   assert.equal(h.mock.counters().loadJobs, 0);
 });
@@ -542,7 +543,141 @@ Deno.test("planBigQueryLoad() says what it would create and load, and runs no jo
   assert.equal(plan.tables[0].partitioning, "event_date");
   assert.deepEqual(plan.tables[0].clustering, ["session_id", "kind"]);
   assert.equal(plan.loadJobs, 5);
-  assert.equal(plan.queryJobs, 16);
+  assert.equal(plan.queryJobs, 6, "one MERGE per table, and the sessions refresh");
   assert.deepEqual([...new Set(h.mock.calls.map((c) => c.kind))], ["datasets.get"]);
   assert.equal(h.mock.table(DATASET, "messages"), undefined);
+});
+
+Deno.test("BigQuerySink runs every job in the dataset's location, not the configured default", async () => {
+  await using h = await harness();
+  // The dataset exists in EU; the configuration says nothing (location defaults to US).
+  await createBigQueryClient(h.config, { authClient: fakeAuthClient() }).createDataset(DATASET, {
+    location: "EU",
+  });
+  await using sink = h.sink("r1");
+  for (const s of await stageAll(h, "r1", 4)) await sink.load(s);
+  assert.equal(h.mock.rows(DATASET, "messages").length, 4);
+  const inserts = h.mock.calls.filter((c) => c.kind.startsWith("jobs.insert"));
+  assert.ok(inserts.length >= 10);
+  assert.ok(inserts.every((c) => c.status === 200));
+  assert.equal(h.mock.counters().failedJobs, 0, "no job ran in US");
+});
+
+Deno.test("BigQuerySink clears the dataset's default expirations on the tables it creates, and refuses an expiring table", async () => {
+  await using h = await harness();
+  const day = 24 * 60 * 60 * 1000;
+  await createBigQueryClient(h.config, { authClient: fakeAuthClient() }).createDataset(DATASET, {
+    location: "US",
+    defaultTableExpirationMs: String(7 * day),
+    defaultPartitionExpirationMs: String(30 * day),
+  });
+  {
+    await using sink = h.sink("r1");
+    for (const s of await stageAll(h, "r1", 4)) await sink.load(s);
+  }
+  assert.equal(h.mock.table(DATASET, "messages")?.expirationTime, undefined);
+  assert.deepEqual(h.mock.table(DATASET, "messages")?.timePartitioning, { type: "DAY", field: "event_date" });
+  assert.equal(h.mock.table(DATASET, "runs")?.expirationTime, undefined);
+  // A year later every row is still there.
+  await h.clock.sleep(365 * day);
+  assert.equal(h.mock.rows(DATASET, "messages").length, 4);
+  assert.equal(h.mock.rows(DATASET, "runs").length, 1);
+
+  // A table someone gave an expiration is refused before anything loads.
+  await createBigQueryClient(h.config, { authClient: fakeAuthClient() }).dataset(DATASET).table("usage")
+    .setMetadata({ expirationTime: String(h.clock.now() + day) });
+  await using sink = h.sink("r2");
+  await assert.rejects(
+    () => sink.prepare(),
+    (e: unknown) =>
+      e instanceof SinkError &&
+      e.message.includes("test-project.ccpipe.usage would lose rows: the table expires at") &&
+      e.message.includes("bq update --expiration 0"),
+  );
+});
+
+Deno.test("BigQuerySink.load() merges a staged file with duplicate keys, keeping one row per key", async () => {
+  await using h = await harness();
+  await using sink = h.sink("r1");
+  const twice = [messageRow(0, "r1"), messageRow(1, "r1"), messageRow(0, "r1"), messageRow(1, "r1")];
+  const result = await sink.load(await h.stage("r1", "messages", twice));
+  assert.equal(result.rowsAfter, 2);
+  // Loading it again (the target now matches every key) still succeeds and adds nothing.
+  assert.equal((await sink.load(await h.stage("r1", "messages", twice))).rowsAfter, 2);
+  const bigger = { ...usageRow(0, "r1"), total_tokens: 999 };
+  await sink.load(await h.stage("r1", "usage", [usageRow(0, "r1"), bigger, usageRow(0, "r1")]));
+  assert.deepEqual(h.mock.rows(DATASET, "usage").map((r) => r.total_tokens), [999]);
+});
+
+Deno.test("BigQuerySink.load() rewrites no identical row and bills only the staged partitions", async () => {
+  await using h = await harness();
+  const MiB = 1024 * 1024;
+  // 30 days of messages in the target.
+  const history = Array.from({ length: 300 }, (_, i) => ({
+    ...messageRow(i, "r0"),
+    uuid: `old-${i}`,
+    timestamp: new Date(Date.parse("2026-07-01T10:00:00Z") + Math.floor(i / 10) * 86_400_000).toISOString(),
+    event_date: new Date(Date.parse("2026-07-01T10:00:00Z") + Math.floor(i / 10) * 86_400_000).toISOString()
+      .slice(0, 10),
+    text: "x".repeat(2000),
+  }));
+  {
+    await using sink = h.sink("r0");
+    await sink.load(await h.stage("r0", "messages", history));
+  }
+  // A rerun of one day's rows: nothing changes, and the MERGE reads only that partition.
+  const oneDay = history.filter((m) => m.event_date === "2026-07-05");
+  await using sink = h.sink("r1");
+  await sink.load(await h.stage("r1", "messages", oneDay));
+  const merge = h.mock.calls.filter((c) => c.kind === "jobs.insert.query" && c.statement?.startsWith("MERGE"))
+    .at(-1)!;
+  const stats = await createBigQueryClient(h.config, { authClient: fakeAuthClient() }).job(merge.jobId!)
+    .getMetadata().then(([m]) => m.statistics.query);
+  assert.deepEqual(stats.dmlStats, { insertedRowCount: "0", updatedRowCount: "0", deletedRowCount: "0" });
+  // Target: 10 rows of one partition, staging: 10 rows; each well under the 10 MB floor per table.
+  assert.equal(Number(stats.totalBytesBilled), 20 * MiB);
+  assert.ok(Number(stats.totalBytesProcessed) < 2 * 10 * 2100 + 10 * 1024, stats.totalBytesProcessed);
+});
+
+Deno.test("BigQuerySink reuses a job's id when its insert answer was lost, so the MERGE runs once", async () => {
+  // The MERGE's job insert reaches BigQuery, but the connection drops before the answer.
+  await using h = await harness({ faults: [{ fault: "answer_lost", match: MERGE_JOBS, calls: [1] }] });
+  await using sink = h.sink("r1");
+  const result = await sink.load(await h.stage("r1", "messages", [messageRow(0, "r1"), messageRow(1, "r1")]));
+  assert.equal(result.rowsAfter, 2);
+  const merges = new Set(
+    h.mock.calls.filter((c) => c.kind === "jobs.insert.query" && c.jobId?.startsWith("ccpipe_merge_"))
+      .map((c) => c.jobId),
+  );
+  assert.equal(merges.size, 1, "one MERGE job");
+  const [id] = merges;
+  assert.ok(h.mock.calls.some((c) => c.kind === "jobs.get" && c.jobId === id), "looked up by its id");
+});
+
+Deno.test("BigQuerySink stops waiting for a job past jobTimeoutMs and cancels it", async () => {
+  // DML queued behind other statements: the job never reaches DONE while the sink polls.
+  await using h = await harness({ jobPollsUntilDone: 1_000_000 });
+  await using sink = h.sink("r1", { config: { jobTimeoutMs: 60_000, jobPollIntervalMs: 5_000 } });
+  await assert.rejects(
+    () => h.stage("r1", "runs", [runRow("r1")]).then((s) => sink.load(s)),
+    (e: unknown) =>
+      e instanceof SinkError && /did not finish within jobTimeoutMs \(60000 ms\)/.test(e.message),
+  );
+  assert.ok(h.mock.calls.some((c) => c.kind === "jobs.cancel"));
+});
+
+Deno.test("BigQuerySink counts each run's load on its own staging table, as BigQuery's per-table quota does", async () => {
+  await using h = await harness();
+  const config = { loadJobsPerTablePerDay: 1 };
+  for (const runId of ["r1", "r2", "r3"]) {
+    await using sink = h.sink(runId, { config });
+    await sink.load(await h.stage(runId, "messages", [messageRow(0, runId)]));
+  }
+  assert.equal(h.mock.counters().loadJobs, 3);
+  const budget = JSON.parse(await Deno.readTextFile(join(h.stateDir, "bigquery_jobs.json")));
+  assert.deepEqual(Object.keys(budget.load).sort(), [
+    "test-project.ccpipe._stg_messages_r1",
+    "test-project.ccpipe._stg_messages_r2",
+    "test-project.ccpipe._stg_messages_r3",
+  ]);
 });

@@ -33,7 +33,7 @@ import { checkItem, type GuardName, matchIds } from "../llm/guards.ts";
 import { estimateOutputTokens, estimateRequestTokens, PROMPT_VERSION } from "../llm/prompt.ts";
 import { createRateLimiter, type RateLimiter } from "../llm/rate_limiter.ts";
 import { redact, restore } from "../llm/redact.ts";
-import { backoffDelay } from "../llm/retry.ts";
+import { backoffDelay } from "../io/retry.ts";
 import { type SkipRule, skipRuleFor } from "../llm/select.ts";
 import type { SpellPrefilter } from "../llm/spell_prefilter.ts";
 

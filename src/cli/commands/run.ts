@@ -14,13 +14,14 @@ import { terminalProgress, withLoadProgress } from "../progress.ts";
 import { renderBigQueryPlan, renderRunSummary } from "../render.ts";
 import { readConfigFile } from "../config_file.ts";
 import { llmFlags, stage4From } from "../llm_args.ts";
-import { bigQueryConfigFrom, bigQueryFlags } from "../bigquery_args.ts";
+import { bigQueryConfigFrom, bigQueryFlags, machineFlags, machineFrom } from "../bigquery_args.ts";
 import type { ConfigFile } from "../config_file.ts";
 import type { BigQueryConfig } from "../../sinks/bigquery_config.ts";
 import { jsonLine } from "../json_output.ts";
 import { count } from "../../format.ts";
 import { type LastRun, readLastRun, recordRun } from "../last_run.ts";
 import { dataDirLayout } from "../../state/data_dir.ts";
+import { LOCAL_MACHINE, type MachineColumns } from "../../io/machine.ts";
 import {
   dataDirFlags,
   ensureWritableDir,
@@ -41,7 +42,7 @@ export const runFlags: FlagSpecs = {
     value: "NAME",
     group: "output",
     choices: SinkNames,
-    help: `Where the tables go: ${SinkNames.join(", ")} (default duckdb)`,
+    help: `Where the tables go: ${SinkNames.join(", ")} (default duckdb; env CCPIPE_SINK)`,
   },
   timezone: {
     type: "string",
@@ -63,6 +64,7 @@ export const runFlags: FlagSpecs = {
   },
   ...inGroup("stage4", llmFlags),
   ...inGroup("bigquery", bigQueryFlags),
+  ...inGroup("general", machineFlags),
 };
 
 /** The sink chosen by `--sink`, ready to open per run. */
@@ -82,9 +84,17 @@ export function sinkChoice(
   dataDir: string,
   file: ConfigFile,
   ctx: CommandContext,
+  machine: MachineColumns = LOCAL_MACHINE,
 ): SinkChoice {
-  // `--sink` was checked against SinkNames when the flags were parsed.
-  const name = (flags.sink as SinkChoice["name"] | undefined) ?? "duckdb";
+  // `--sink` was checked against SinkNames when the flags were parsed; CCPIPE_SINK lets scheduled runs
+  // (which get no extra flags) load BigQuery.
+  const fromEnv = ctx.env("CCPIPE_SINK");
+  if (fromEnv !== undefined && !(SinkNames as readonly string[]).includes(fromEnv)) {
+    throw new UsageError(`CCPIPE_SINK must be one of ${SinkNames.join(", ")}: got '${fromEnv}'`);
+  }
+  const name = (flags.sink as SinkChoice["name"] | undefined) ??
+    (fromEnv as SinkChoice["name"] | undefined) ??
+    "duckdb";
   if (name === "none") return { name, open: null, bigquery: null };
   if (name === "bigquery") {
     const config = bigQueryConfigFrom(flags, file, ctx);
@@ -94,6 +104,7 @@ export function sinkChoice(
       return createBigQuerySink({
         config,
         runId,
+        machineId: machine.machine_id,
         stateDir: dataDirLayout(dataDir).state,
         clock: ctx.clock,
         signal: ctx.signal,
@@ -181,7 +192,8 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
     const dataDir = resolveDataDir(flags, ctx);
     await ensureWritableDir(dataDir);
     const file = await readConfigFile(flags.config as string | undefined, dataDir);
-    const sink = sinkChoice(flags, dataDir, file, ctx);
+    const machine = machineFrom(flags, ctx);
+    const sink = sinkChoice(flags, dataDir, file, ctx, machine);
     const progress = flags.json ? silentProgress : terminalProgress(ctx.output);
     const { runner, access } = await stage4From(flags, file, dataDir, ctx, { progress });
     const previous = await readLastRun(dataDir);
@@ -204,6 +216,7 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
       dryRun: flags["dry-run"] === true,
       stage4: runner,
       timeZone,
+      machine,
     });
     await recordRun(dataDir, summary, { timeZone, previous, now: ctx.clock.now() });
     if (flags["dry-run"] && sink.bigquery) {
