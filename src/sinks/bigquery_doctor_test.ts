@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
-import { setupServer } from "msw/node";
-import { createBigQueryMock, fakeAuthClient } from "../../mocks/bigquery.ts";
+import { fakeAuthClient, startMocks } from "../../mocks/mod.ts";
 import { createBigQueryClient } from "./bigquery.ts";
 import { parseBigQueryConfig } from "./bigquery_config.ts";
 import { bigQueryDoctor } from "./bigquery_doctor.ts";
 
-function withMock(): { mock: ReturnType<typeof createBigQueryMock> } & Disposable {
-  const mock = createBigQueryMock();
-  const server = setupServer(...mock.handlers);
-  server.listen({ onUnhandledRequest: "error" });
-  return { mock, [Symbol.dispose]: () => server.close() };
+function withMock() {
+  const mocks = startMocks({ bigquery: {} });
+  return { mock: mocks.bigquery, [Symbol.dispose]: () => mocks.close() };
 }
 
 const config = parseBigQueryConfig({ project: "test-project", dataset: "ccpipe" });

@@ -3,8 +3,7 @@
 // pipeline at the same time into one BigQuery mock, whose DML concurrency limits (2 running and 20
 // queued per table, serialisation conflicts on shared partitions) make some MERGEs fail and retry.
 import assert from "node:assert/strict";
-import { setupServer } from "msw/node";
-import { createBigQueryMock, fakeAuthClient } from "../../mocks/bigquery.ts";
+import { fakeAuthClient, startMocks } from "../../mocks/mod.ts";
 import { denoFileSystem } from "../io/file_system.ts";
 import type { Clock } from "../ports.ts";
 import { runPipeline, type RunSummary } from "../pipeline/run_pipeline.ts";
@@ -56,9 +55,8 @@ function sharedClock(): Clock {
 
 Deno.test("eight machines loading overlapping transcripts into one dataset at once lose and duplicate nothing", async () => {
   const clock = sharedClock();
-  const mock = createBigQueryMock({ now: () => clock.now(), jobPollsUntilDone: 2 });
-  const server = setupServer(...mock.handlers);
-  server.listen({ onUnhandledRequest: "error" });
+  using mocks = startMocks({ bigquery: { now: () => clock.now(), jobPollsUntilDone: 2 } });
+  const mock = mocks.bigquery;
   const trees = await Promise.all(
     HOLDINGS.map((files) =>
       writeTree(Object.fromEntries(files.map((f) => [`projects/-home-dev-p${f}/s${f}.jsonl`, transcript(f)])))
@@ -155,7 +153,6 @@ Deno.test("eight machines loading overlapping transcripts into one dataset at on
       }));
     }
   } finally {
-    server.close();
     for (const tree of trees) await tree[Symbol.asyncDispose]();
   }
 });

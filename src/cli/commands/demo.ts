@@ -5,8 +5,7 @@
  * @module
  */
 import { dataDirLayout } from "../../state/data_dir.ts";
-import { setupServer } from "msw/node";
-import { createGeminiMock } from "../../../mocks/gemini.ts";
+import { startMocks } from "../../../mocks/mod.ts";
 import { createGeminiClient } from "../../llm/gemini_client.ts";
 import { runPipeline } from "../../pipeline/run_pipeline.ts";
 import { openDuckDbSink } from "../../sinks/duckdb.ts";
@@ -55,9 +54,10 @@ simulated Gemini (the project's mock, which fixes a fixed list of common typos).
 async function demo(flags: ParsedFlags, ctx: CommandContext): Promise<number> {
   const dataDir = await Deno.makeTempDir({ prefix: "ccpipe-demo-" });
   // Stage 4 goes to a simulated Gemini served in-process, so the demo needs no key and no network.
-  const gemini = createGeminiMock({ latency: { kind: "lognormal", medianMs: 40, sigma: 0.3, maxMs: 200 } });
-  const server = setupServer(...gemini.handlers);
-  server.listen({ onUnhandledRequest: "error" });
+  using mocks = startMocks({
+    gemini: { latency: { kind: "lognormal", medianMs: 40, sigma: 0.3, maxMs: 200 } },
+  });
+  const gemini = mocks.gemini;
   try {
     const dbPath = dataDirLayout(dataDir).database;
     const { runner: stage4 } = await stage4From(flags, {}, dataDir, ctx, {
@@ -119,7 +119,6 @@ async function demo(flags: ParsedFlags, ctx: CommandContext): Promise<number> {
     );
     return 0;
   } finally {
-    server.close();
     if (!flags.keep) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 }
