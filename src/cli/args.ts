@@ -38,6 +38,11 @@ export interface FlagSpec {
   group?: FlagGroup;
   /** The values a string flag accepts (shell completion offers them). */
   choices?: readonly string[];
+  /**
+   * Makes a string flag's value optional: the value it takes when given alone (`--breakdown` means
+   * `--breakdown=model`). The next word is read as its value only when it is one of `choices`.
+   */
+  bare?: string;
 }
 
 /** A command's flags by long name. */
@@ -127,7 +132,12 @@ export function parseFlags(
   const seeHelp = `see 'ccpipe ${options.command} --help'`;
   let parsed;
   try {
-    parsed = parseArgs({ args, options: parseSpecs, strict: true, allowPositionals: true });
+    parsed = parseArgs({
+      args: withBareValues(args, specs),
+      options: parseSpecs,
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, "")
       .replace(/\.$/, "");
@@ -151,6 +161,24 @@ export function parseFlags(
     }
   }
   return { flags: parsed.values as ParsedFlags, positionals: parsed.positionals };
+}
+
+/** `args` with every flag that has a {@linkcode FlagSpec.bare} value given its value as `--name=value`. */
+function withBareValues(args: string[], specs: FlagSpecs): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") return [...out, ...args.slice(i)];
+    const spec = arg.startsWith("--") ? specs[arg.slice(2)] : undefined;
+    if (spec?.bare === undefined) {
+      out.push(arg);
+    } else if (i + 1 < args.length && spec.choices?.includes(args[i + 1])) {
+      out.push(`${arg}=${args[++i]}`);
+    } else {
+      out.push(`${arg}=${spec.bare}`);
+    }
+  }
+  return out;
 }
 
 /**
@@ -210,7 +238,12 @@ export function wrap(text: string, width: number, indent = ""): string[] {
 
 /** The left column of a flag in `--help`, e.g. `-h, --help` or `--source DIR`. */
 function flagLabel(name: string, spec: FlagSpec): string {
-  const value = spec.type === "string" ? ` ${spec.value ?? "VALUE"}` : "";
+  const placeholder = spec.value ?? "VALUE";
+  const value = spec.type === "boolean"
+    ? ""
+    : spec.bare !== undefined
+    ? `[=${placeholder}]`
+    : ` ${placeholder}`;
   return `${spec.short ? `-${spec.short}, ` : "    "}--${name}${value}`;
 }
 

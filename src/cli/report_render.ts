@@ -4,8 +4,9 @@
  * @module
  */
 import {
+  BREAKDOWN_FIELD,
+  type BreakdownShare,
   KEY_FIELD,
-  type ModelShare,
   type Report,
   type ReportRow,
   type UsageTotals,
@@ -23,7 +24,12 @@ const KEY_HEADER: Record<Report["report"], string> = {
   session: "Session",
   project: "Project",
   model: "Model",
+  machine: "Machine",
+  user: "User",
 };
+
+/** How a machine or user that is not known reads in the table (rows loaded before machines were stamped). */
+export const UNKNOWN_LABEL = "(unknown)";
 
 const NUMBER_COLUMNS: [keyof UsageTotals, string][] = [
   ["input_tokens", "Input"],
@@ -61,7 +67,7 @@ function shortModel(model: string): string {
 }
 
 function keyText(report: Report, row: ReportRow): string[] {
-  const key = String(row[KEY_FIELD[report.report]]);
+  const key = String(row[KEY_FIELD[report.report]] ?? UNKNOWN_LABEL);
   switch (report.report) {
     case "session":
       return [key.slice(0, 8), String(row.project ?? "").split("/").pop() ?? ""];
@@ -70,6 +76,13 @@ function keyText(report: Report, row: ReportRow): string[] {
     default:
       return [key];
   }
+}
+
+/** The name of a breakdown share: a short model name, or the machine or user (unknown when null). */
+function shareText(report: Report, share: BreakdownShare): string {
+  if (report.breakdown === "machine") return share.machine_id ?? UNKNOWN_LABEL;
+  if (report.breakdown === "user") return share.user_label ?? UNKNOWN_LABEL;
+  return shortModel(share.model ?? "");
 }
 
 /**
@@ -97,9 +110,9 @@ export function renderReportTable(report: Report): string[] {
     const rows: string[][] = [];
     for (const row of report.rows) {
       rows.push(cells(keyText(report, row), row));
-      for (const share of (row.breakdown ?? []) as ModelShare[]) {
-        const model = `  ${shortModel(share.model)}`;
-        rows.push(cells(report.report === "session" ? ["", model] : [model], share));
+      for (const share of row.breakdown ?? []) {
+        const name = `  ${shareText(report, share)}`;
+        rows.push(cells(report.report === "session" ? ["", name] : [name], share));
       }
     }
     const footer = cells(["Total", ...pad], report.totals);
@@ -121,8 +134,8 @@ export function renderReportTable(report: Report): string[] {
 }
 
 /**
- * Renders a report as CSV (RFC 4180): one line per row, or per row and model with `--breakdown`;
- * headers are the JSON field names.
+ * Renders a report as CSV (RFC 4180): one line per row, or per row and model (machine, user) with
+ * `--breakdown`; headers are the JSON field names, and an unknown machine or user is an empty cell.
  */
 export function renderReportCsv(report: Report): string[] {
   const key = KEY_FIELD[report.report];
@@ -134,16 +147,15 @@ export function renderReportCsv(report: Report): string[] {
     "web_search_requests",
     "cost_usd",
   ];
-  const breakdown = report.rows.some((r) => r.breakdown);
-  const header = [key, ...context, breakdown ? "model" : "models", ...numbers];
+  const breakdown = report.breakdown === null ? null : BREAKDOWN_FIELD[report.breakdown];
+  const header = [key, ...context, breakdown ?? "models", ...numbers];
   const lines = [csvLine(header)];
   for (const row of report.rows) {
     const lead = [row[key], ...context.map((c) => row[c])];
-    const shares = (row.breakdown ?? []) as ModelShare[];
     if (breakdown) {
-      for (const s of shares) {
+      for (const s of row.breakdown ?? []) {
         const values = s as unknown as Record<string, unknown>;
-        lines.push(csvLine([...lead, s.model, ...numbers.map((n) => values[n])]));
+        lines.push(csvLine([...lead, values[breakdown], ...numbers.map((n) => values[n])]));
       }
     } else {
       lines.push(csvLine([...lead, row.models.join(" "), ...numbers.map((n) => row[n])]));

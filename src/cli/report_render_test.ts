@@ -10,6 +10,8 @@ function big(i: number, project: string): UsageFact {
     session_id: `0f${i}a9c1e-7b4d-4e8a-9f10-2c6d8e4b1a57`,
     project,
     model: "claude-opus-4-5-20251101",
+    machine_id: "m-0123456789abcdef",
+    user_label: null,
     input_tokens: 123_456_789,
     output_tokens: 98_765_432,
     cache_creation_input_tokens: 1_234_567_890,

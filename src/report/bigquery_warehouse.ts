@@ -44,6 +44,21 @@ export function openBigQueryWarehouse(options: BigQueryWarehouseOptions): Wareho
         });
       }
     },
+    async columns(name) {
+      try {
+        const dataset = client.dataset(config.dataset, {
+          projectId: config.project,
+          location: config.location,
+        });
+        const [metadata] = await dataset.table(name).getMetadata();
+        const fields = (metadata.schema?.fields ?? []) as { name: string }[];
+        return new Set(fields.map((f) => f.name));
+      } catch (error) {
+        throw new SinkError(`BigQuery could not describe table ${name}: ${describeBigQueryError(error)}`, {
+          cause: error,
+        });
+      }
+    },
     [Symbol.asyncDispose]: () => Promise.resolve(),
   };
 }

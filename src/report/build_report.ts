@@ -1,5 +1,5 @@
 /**
- * Builds a usage report (daily, weekly, monthly, session, project, model) from the usage rows: each
+ * Builds a usage report (daily, weekly, monthly, session, project, model, machine, user) from the usage rows: each
  * response is priced on its own (prices can depend on the request's size and time), then summed under
  * its key in the report's time zone. The result is the `--json` contract, `schema_version` 1.
  *
@@ -10,7 +10,16 @@ import { eventDateOf } from "../stages/_identity.ts";
 import type { UsageFact, UsageTokenColumn } from "./usage_query.ts";
 
 /** The report names `ccpipe report` accepts (html aside). */
-export const ReportKinds = ["daily", "weekly", "monthly", "session", "project", "model"] as const;
+export const ReportKinds = [
+  "daily",
+  "weekly",
+  "monthly",
+  "session",
+  "project",
+  "model",
+  "machine",
+  "user",
+] as const;
 /** One of {@linkcode ReportKinds}. */
 export type ReportKind = typeof ReportKinds[number];
 
@@ -22,7 +31,21 @@ export const KEY_FIELD: Record<ReportKind, string> = {
   session: "session_id",
   project: "project",
   model: "model",
+  machine: "machine_id",
+  user: "user_label",
 };
+
+/** What `--breakdown` splits each row by: the model (the default), the loading machine or the `--user` label. */
+export const BreakdownDimensions = ["model", "machine", "user"] as const;
+/** One of {@linkcode BreakdownDimensions}. */
+export type BreakdownDimension = typeof BreakdownDimensions[number];
+
+/** The field a breakdown entry is keyed by, under the usage table's name. */
+export const BREAKDOWN_FIELD = {
+  model: "model",
+  machine: "machine_id",
+  user: "user_label",
+} as const satisfies Record<BreakdownDimension, keyof UsageFact>;
 
 /** The summed numbers of a group of responses. */
 export interface UsageTotals extends Record<UsageTokenColumn, number> {
@@ -31,16 +54,21 @@ export interface UsageTotals extends Record<UsageTokenColumn, number> {
   cost_usd: number | null;
 }
 
-/** One model's share of a row (with `--breakdown`). */
-export interface ModelShare extends UsageTotals {
-  model: string;
+/**
+ * One share of a row (with `--breakdown`): its key under {@linkcode BREAKDOWN_FIELD} (`model`,
+ * `machine_id` or `user_label`; a machine or user is null on rows loaded before machines were stamped).
+ */
+export interface BreakdownShare extends UsageTotals {
+  model?: string;
+  machine_id?: string | null;
+  user_label?: string | null;
 }
 
 /** One report row: its key field (`date`, `week`, …), extra context, the models seen and the totals. */
 export interface ReportRow extends UsageTotals {
   [key: string]: unknown;
   models: string[];
-  breakdown?: ModelShare[];
+  breakdown?: BreakdownShare[];
 }
 
 /** The `--json` output of `ccpipe report`. */
@@ -52,6 +80,12 @@ export interface Report {
   since: string | null;
   until: string | null;
   project: string | null;
+  /** The `--machine` filter, if any. */
+  machine: string | null;
+  /** The `--user` filter, if any. */
+  user: string | null;
+  /** What each row's `breakdown` splits by, or null without `--breakdown`. */
+  breakdown: BreakdownDimension | null;
   rows: ReportRow[];
   totals: UsageTotals;
   /** Models that had no price (their rows' `cost_usd` is null). */
@@ -69,8 +103,12 @@ export interface ReportOptions {
   until?: string;
   /** Keep only this project: its full path, or its last path segment. */
   project?: string;
-  /** Add each row's per-model breakdown. */
-  breakdown?: boolean;
+  /** Keep only the rows this machine loaded (its `machine_id`). */
+  machine?: string;
+  /** Keep only the rows loaded with this `--user` label. */
+  user?: string;
+  /** Split every row by model, machine or user; `true` means by model. */
+  breakdown?: BreakdownDimension | boolean;
 }
 
 const SUMMED: UsageTokenColumn[] = [
@@ -108,7 +146,8 @@ function matchesProject(project: string, wanted: string): boolean {
 
 interface Group {
   row: ReportRow;
-  byModel: Map<string, ModelShare>;
+  models: Map<string, BreakdownShare>;
+  shares: Map<string | null, BreakdownShare>;
   first: string | null;
   last: string | null;
 }
@@ -123,30 +162,35 @@ interface Group {
 export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions): Report {
   const timeZone = options.timeZone ?? "UTC";
   const pricer = new ClaudePricer();
-  const groups = new Map<string, Group>();
+  const groups = new Map<string | null, Group>();
   const totals = emptyTotals();
   const keyField = KEY_FIELD[options.kind];
+  const dimension = options.breakdown === true ? "model" : options.breakdown || null;
+  const shareField = BREAKDOWN_FIELD[dimension ?? "model"];
   for (const fact of facts) {
     const date = eventDateOf(fact.timestamp, timeZone);
     if (options.since && (date === null || date < options.since)) continue;
     if (options.until && (date === null || date > options.until)) continue;
     if (options.project && !matchesProject(fact.project, options.project)) continue;
+    if (options.machine !== undefined && fact.machine_id !== options.machine) continue;
+    if (options.user !== undefined && fact.user_label !== options.user) continue;
     const key = keyOf(options.kind, fact, date);
     let group = groups.get(key);
     if (!group) {
       const row = { [keyField]: key, ...emptyTotals(), models: [] } as ReportRow;
       if (options.kind === "session") row.project = fact.project;
-      group = { row, byModel: new Map(), first: null, last: null };
+      group = { row, models: new Map(), shares: new Map(), first: null, last: null };
       groups.set(key, group);
     }
     const cost = pricer.costUsd(fact);
     add(group.row, fact, cost);
     add(totals, fact, cost);
-    let share = group.byModel.get(fact.model);
-    if (!share) {
-      share = { model: fact.model, ...emptyTotals() };
-      group.byModel.set(fact.model, share);
-    }
+    const model = group.models.get(fact.model) ?? { model: fact.model, ...emptyTotals() };
+    group.models.set(fact.model, model);
+    add(model, fact, cost);
+    const shareKey = fact[shareField];
+    const share = group.shares.get(shareKey) ?? { [shareField]: shareKey, ...emptyTotals() };
+    group.shares.set(shareKey, share);
     add(share, fact, cost);
     if (fact.timestamp) {
       if (group.first === null || fact.timestamp < group.first) group.first = fact.timestamp;
@@ -154,21 +198,24 @@ export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions):
     }
   }
   const rows = [...groups.values()].map((g) => {
-    const shares = [...g.byModel.values()].sort(byCostThenName((s) => s.model));
+    const models = [...g.models.values()].sort(byCostThenName((s) => s.model ?? ""));
+    const shares = [...g.shares.values()].sort(byCostThenName((s) => s[shareField] ?? ""));
     // Key and context first, then the numbers: the order a reader of the JSON expects.
     const row = {
       [keyField]: g.row[keyField],
       ...(options.kind === "session"
         ? { project: g.row.project, first_timestamp: g.first, last_timestamp: g.last }
         : {}),
-      models: shares.map((s) => s.model),
+      models: models.map((s) => s.model!),
       ...rounded(g.row),
-      ...(options.breakdown ? { breakdown: shares.map((s) => ({ model: s.model, ...rounded(s) })) } : {}),
+      ...(dimension
+        ? { breakdown: shares.map((s) => ({ [shareField]: s[shareField], ...rounded(s) })) }
+        : {}),
     } as ReportRow;
     return { row, first: g.first };
   });
-  if (options.kind === "project" || options.kind === "model") {
-    rows.sort((a, b) => byCostThenName((r: ReportRow) => String(r[keyField]))(a.row, b.row));
+  if (["project", "model", "machine", "user"].includes(options.kind)) {
+    rows.sort((a, b) => byCostThenName((r: ReportRow) => String(r[keyField] ?? ""))(a.row, b.row));
   } else if (options.kind === "session") {
     rows.sort((a, b) => (a.first ?? "").localeCompare(b.first ?? ""));
   } else {
@@ -182,6 +229,9 @@ export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions):
     since: options.since ?? null,
     until: options.until ?? null,
     project: options.project ?? null,
+    machine: options.machine ?? null,
+    user: options.user ?? null,
+    breakdown: dimension,
     rows: rows.map((r) => r.row),
     totals: rounded(totals),
     unpriced_models: pricer.unpricedModels,
@@ -196,7 +246,7 @@ function rounded(t: UsageTotals): UsageTotals {
   return out;
 }
 
-function keyOf(kind: ReportKind, fact: UsageFact, date: string | null): string {
+function keyOf(kind: ReportKind, fact: UsageFact, date: string | null): string | null {
   switch (kind) {
     case "daily":
       return date ?? "unknown";
@@ -210,6 +260,10 @@ function keyOf(kind: ReportKind, fact: UsageFact, date: string | null): string {
       return fact.project;
     case "model":
       return fact.model;
+    case "machine":
+      return fact.machine_id;
+    case "user":
+      return fact.user_label;
   }
 }
 

@@ -10,6 +10,8 @@ function fact(i: number, timestamp: string | null, over: Partial<UsageFact> = {}
     session_id: `s${i % 2}`,
     project: i % 2 ? "/home/dana/code/blog" : "/home/dana/code/api",
     model: "claude-sonnet-4-5-20250929",
+    machine_id: i < 2 ? "dana-mbp" : "ci-runner",
+    user_label: i < 2 ? "dana" : null,
     input_tokens: 1000,
     output_tokens: 1000,
     cache_creation_input_tokens: 0,

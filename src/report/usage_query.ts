@@ -35,6 +35,10 @@ export interface UsageFact {
   session_id: string;
   project: string;
   model: string;
+  /** The loading machine; null on rows loaded before ccpipe stamped machines. */
+  machine_id: string | null;
+  /** The `--user` label the row was loaded with, if any. */
+  user_label: string | null;
 }
 
 /** Bounds of the rows to read, as days (`YYYY-MM-DD`, inclusive); both optional. */
@@ -42,6 +46,9 @@ export interface UsageWindow {
   fromDate?: string;
   toDate?: string;
 }
+
+/** The team columns a usage table may lack (tables made before machine stamping, until the next run adds them). */
+export const MACHINE_COLUMNS = ["machine_id", "user_label"] as const;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -52,20 +59,26 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  *
  * @param table Renders a table name for the warehouse (quoted for DuckDB, `project.dataset.t` for BigQuery).
  * @param window Optional bounds on `event_date`.
+ * @param present The usage table's columns: a missing team column reads as NULL. @default {all of them}
  * @returns A `SELECT`.
  * @throws {UsageError} When a bound is not a `YYYY-MM-DD` day.
  */
-export function usageQuery(table: (name: string) => string, window: UsageWindow = {}): string {
+export function usageQuery(
+  table: (name: string) => string,
+  window: UsageWindow = {},
+  present?: ReadonlySet<string>,
+): string {
   const where: string[] = [];
   for (const [bound, op] of [[window.fromDate, ">="], [window.toDate, "<="]] as const) {
     if (bound === undefined) continue;
     if (!DAY.test(bound)) throw new UsageError(`A report bound must be YYYY-MM-DD: got '${bound}'`);
     where.push(`event_date ${op} '${bound}'`);
   }
+  const team = MACHINE_COLUMNS.map((c) => (present && !present.has(c) ? `CAST(NULL AS STRING) AS ${c}` : c));
   return [
     `SELECT usage_key, CAST(timestamp AS STRING) AS timestamp, session_id, project_id, model, ${
-      USAGE_TOKEN_COLUMNS.join(", ")
-    }`,
+      team.join(", ")
+    }, ${USAGE_TOKEN_COLUMNS.join(", ")}`,
     `FROM ${table("usage")}`,
     ...(where.length ? [`WHERE ${where.join(" AND ")}`] : []),
   ].join("\n");
@@ -97,12 +110,15 @@ export function isoInstant(value: unknown): string | null {
  */
 export function usageFactOf(row: Record<string, unknown>, projects: Map<string, string>): UsageFact {
   const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const textOrNull = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
     usage_key: String(row.usage_key),
     timestamp: isoInstant(row.timestamp),
     session_id: String(row.session_id),
     project: projects.get(String(row.project_id)) ?? String(row.project_id ?? ""),
     model: String(row.model),
+    machine_id: textOrNull(row.machine_id),
+    user_label: textOrNull(row.user_label),
     input_tokens: Number(row.input_tokens ?? 0),
     output_tokens: Number(row.output_tokens ?? 0),
     cache_creation_input_tokens: Number(row.cache_creation_input_tokens ?? 0),

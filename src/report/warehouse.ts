@@ -16,6 +16,8 @@ export interface Warehouse extends AsyncDisposable {
   table(name: string): string;
   /** Runs a read-only query and returns its rows as JSON-friendly objects. */
   query(sql: string): Promise<Record<string, unknown>[]>;
+  /** The names of a table's columns (a table made by an older ccpipe may lack newer ones). */
+  columns(table: string): Promise<Set<string>>;
 }
 
 /**
@@ -39,6 +41,14 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
     location: path,
     table: (name) => `"${name.replaceAll('"', '""')}"`,
     query: (sql) => db.query(sql),
+    async columns(name) {
+      const rows = await db.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = '${
+          name.replaceAll("'", "''")
+        }'`,
+      );
+      return new Set(rows.map((r) => String(r.column_name)));
+    },
     [Symbol.asyncDispose]: () => db[Symbol.asyncDispose](),
   };
 }
@@ -53,7 +63,7 @@ export async function readUsage(warehouse: Warehouse, window: UsageWindow = {}):
   let projects: Map<string, string>;
   try {
     const table = (name: string) => warehouse.table(name);
-    rows = await warehouse.query(usageQuery(table, window));
+    rows = await warehouse.query(usageQuery(table, window, await warehouse.columns("usage")));
     const named = await warehouse.query(projectsQuery(table));
     projects = new Map(named.map((r) => [String(r.project_id), String(r.project)]));
   } catch (error) {

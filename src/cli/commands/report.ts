@@ -1,13 +1,19 @@
 /**
- * `ccpipe report daily|weekly|monthly|session|project|model`: usage and Claude cost without writing
- * SQL, from the DuckDB file of a data dir or from BigQuery. Reads only; never writes.
+ * `ccpipe report daily|weekly|monthly|session|project|model|machine|user`: usage and Claude cost without
+ * writing SQL, from the DuckDB file of a data dir or from BigQuery. Reads only; never writes.
  *
  * @module
  */
 import { resolve } from "node:path";
 import { UsageError } from "../../errors.ts";
 import { dataDirLayout } from "../../state/data_dir.ts";
-import { buildReport, type ReportKind, ReportKinds } from "../../report/build_report.ts";
+import {
+  type BreakdownDimension,
+  BreakdownDimensions,
+  buildReport,
+  type ReportKind,
+  ReportKinds,
+} from "../../report/build_report.ts";
 import { openDuckDbWarehouse, readUsage, type Warehouse } from "../../report/warehouse.ts";
 import type { UsageWindow } from "../../report/usage_query.ts";
 import { type FlagSpecs, inGroup, type ParsedFlags, unknownChoice } from "../args.ts";
@@ -34,6 +40,12 @@ export const reportFlags: FlagSpecs = {
       value: "NAME",
       help: "Only this Claude Code project: its path (the cwd) or its last path segment",
     },
+    machine: {
+      type: "string",
+      value: "ID",
+      help: "Only the rows this machine loaded: its machine_id (see 'ccpipe report machine')",
+    },
+    user: { type: "string", value: "LABEL", help: "Only the rows loaded with this --user label" },
     timezone: {
       type: "string",
       value: "ZONE",
@@ -43,7 +55,14 @@ export const reportFlags: FlagSpecs = {
     config: { type: "string", value: "FILE", help: "Config file (default <data-dir>/config.json)" },
   }),
   ...inGroup("output", {
-    breakdown: { type: "boolean", help: "Show each model's share within every row" },
+    breakdown: {
+      type: "string",
+      value: "BY",
+      bare: "model",
+      choices: BreakdownDimensions,
+      help:
+        "Show each model's (or machine's, or user's) share within every row: --breakdown alone is per model",
+    },
     ...jsonFlag("Print one JSON object"),
     csv: { type: "boolean", help: "Print CSV" },
     out: { type: "string", value: "FILE", help: "With html: the page to write (default ccpipe-report.html)" },
@@ -122,7 +141,7 @@ export const reportCommand: Command = defineCommand({
   actions: ReportNames,
   positionals: 1,
   description:
-    `Tokens and Claude cost (USD) per day, ISO week, month, session, project or model, with a totals row. Each API response is counted once and priced on its own with @pydantic/genai-prices (5-minute and 1-hour cache writes apart); a model without a price shows n/a (null in JSON). Reads only.
+    `Tokens and Claude cost (USD) per day, ISO week, month, session, project, model, machine or user (the --user label runs were loaded with), with a totals row. Each API response is counted once and priced on its own with @pydantic/genai-prices (5-minute and 1-hour cache writes apart); a model without a price shows n/a (null in JSON). Reads only.
 
 'html' writes one self-contained page with charts that works offline from file://.`,
   flags: reportFlags,
@@ -139,6 +158,9 @@ async function runReport(flags: ParsedFlags, positionals: string[], ctx: Command
     throw new UsageError("--out and --include-text go with 'ccpipe report html'");
   }
   if (flags.json && flags.csv) throw new UsageError("Choose one of --json and --csv");
+  if (kind === "html" && flags.breakdown !== undefined) {
+    throw new UsageError("--breakdown goes with the table reports, not html");
+  }
   const since = dateFlag(flags, "since");
   const until = dateFlag(flags, "until");
   if (since && until && since > until) {
@@ -155,6 +177,8 @@ async function runReport(flags: ParsedFlags, positionals: string[], ctx: Command
       since,
       until,
       project: flags.project as string | undefined,
+      machine: flags.machine as string | undefined,
+      user: flags.user as string | undefined,
       includeText: flags["include-text"] === true,
       now: new Date(ctx.clock.now()),
     });
@@ -174,7 +198,9 @@ async function runReport(flags: ParsedFlags, positionals: string[], ctx: Command
     since,
     until,
     project: flags.project as string | undefined,
-    breakdown: flags.breakdown === true,
+    machine: flags.machine as string | undefined,
+    user: flags.user as string | undefined,
+    breakdown: flags.breakdown as BreakdownDimension | undefined,
   });
   for (const model of report.unpriced_models) {
     ctx.output.err(`ccpipe: warning: ${report.prices} has no price for model ${model}; its cost is n/a`);

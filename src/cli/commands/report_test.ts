@@ -113,8 +113,14 @@ Deno.test("ccpipe report: bad input gives one line, exit 2 or 3, and writes noth
     [
       ["report", "hourly"],
       2,
-      /Unknown report 'hourly'.*daily, weekly, monthly, session, project, model or html/,
+      /Unknown report 'hourly'.*daily, weekly, monthly, session, project, model, machine, user or html/,
     ],
+    [
+      ["report", "daily", "--breakdown=host"],
+      2,
+      /--breakdown must be one of model, machine, user: got 'host'/,
+    ],
+    [["report", "html", "--breakdown"], 2, /--breakdown goes with the table reports, not html/],
     [["report"], 2, /report needs a name/],
     [
       ["report", "daily", "--since", "2026-02-30"],
