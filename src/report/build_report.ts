@@ -198,8 +198,8 @@ export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions):
     }
   }
   const rows = [...groups.values()].map((g) => {
-    const models = [...g.models.values()].sort(byCostThenName((s) => s.model ?? ""));
-    const shares = [...g.shares.values()].sort(byCostThenName((s) => s[shareField] ?? ""));
+    const models = [...g.models.values()].sort(byCostThenName((s) => s.model!));
+    const shares = [...g.shares.values()].sort(byCostThenName((s) => s[shareField] ?? null));
     // Key and context first, then the numbers: the order a reader of the JSON expects.
     const row = {
       [keyField]: g.row[keyField],
@@ -215,7 +215,7 @@ export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions):
     return { row, first: g.first };
   });
   if (["project", "model", "machine", "user"].includes(options.kind)) {
-    rows.sort((a, b) => byCostThenName((r: ReportRow) => String(r[keyField] ?? ""))(a.row, b.row));
+    rows.sort((a, b) => byCostThenName((r: ReportRow) => r[keyField] as string | null)(a.row, b.row));
   } else if (options.kind === "session") {
     rows.sort((a, b) => (a.first ?? "").localeCompare(b.first ?? ""));
   } else {
@@ -267,11 +267,12 @@ function keyOf(kind: ReportKind, fact: UsageFact, date: string | null): string |
   }
 }
 
-/** Highest cost first, unpriced last, then by name. */
-function byCostThenName<T extends UsageTotals>(name: (t: T) => string): (a: T, b: T) => number {
+/** Highest cost first, unpriced last, then by name (an unknown machine or user after the named ones). */
+function byCostThenName<T extends UsageTotals>(name: (t: T) => string | null): (a: T, b: T) => number {
   return (a, b) => {
     const ca = a.cost_usd ?? -1;
     const cb = b.cost_usd ?? -1;
-    return cb - ca || name(a).localeCompare(name(b));
+    const [na, nb] = [name(a), name(b)];
+    return cb - ca || Number(na === null) - Number(nb === null) || (na ?? "").localeCompare(nb ?? "");
   };
 }

@@ -113,3 +113,56 @@ Deno.test("buildReport prices 1-hour cache writes apart and adds web searches", 
     2,
   ]);
 });
+
+Deno.test("buildReport sums per machine and per user label, highest cost first, and names no machine as null", () => {
+  const old = fact(4, "2026-03-03T09:00:00.000Z", { machine_id: null, user_label: null }); // loaded before machine ids
+  const byMachine = buildReport([...facts.slice(0, 3), old], { kind: "machine" });
+  assertEquals(byMachine.rows.map((r) => [r.machine_id, r.responses, r.cost_usd]), [
+    ["dana-mbp", 2, 0.036],
+    ["ci-runner", 1, 0.018],
+    [null, 1, 0.018],
+  ]);
+  assertEquals(Object.keys(byMachine.rows[0]).slice(0, 2), ["machine_id", "models"]);
+  const byUser = buildReport(facts.slice(0, 3), { kind: "user" });
+  assertEquals(byUser.rows.map((r) => [r.user_label, r.responses, r.cost_usd]), [["dana", 2, 0.036], [
+    null,
+    1,
+    0.018,
+  ]]);
+});
+
+Deno.test("buildReport keeps one machine's or one user's rows with machine and user filters", () => {
+  const ci = buildReport(facts, { kind: "daily", machine: "ci-runner" });
+  assertEquals(ci.rows.map((r) => [r.date, r.responses]), [["2026-03-31", 1], ["2026-04-02", 1]]);
+  assertEquals([ci.machine, ci.user, ci.totals.responses], ["ci-runner", null, 2]);
+  const dana = buildReport(facts, { kind: "model", user: "dana" });
+  assertEquals(dana.rows.map((r) => [r.model, r.responses, r.cost_usd]), [[
+    "claude-sonnet-4-5-20250929",
+    2,
+    0.036,
+  ]]);
+  assertEquals(buildReport(facts, { kind: "daily", machine: "nobody" }).rows, []);
+});
+
+Deno.test("buildReport breaks each period down by machine or user; true still means by model", () => {
+  const monthly = buildReport(facts, { kind: "monthly", breakdown: "machine" });
+  assertEquals(monthly.breakdown, "machine");
+  assertEquals(
+    monthly.rows.map((r) => [r.month, r.breakdown!.map((b) => [b.machine_id, b.responses, b.cost_usd])]),
+    [
+      ["2026-03", [["dana-mbp", 2, 0.036], ["ci-runner", 1, 0.018]]],
+      ["2026-04", [["ci-runner", 1, null]]],
+    ],
+  );
+  assertEquals(Object.keys(monthly.rows[0].breakdown![0])[0], "machine_id");
+  const byUser = buildReport(facts.slice(0, 3), { kind: "weekly", breakdown: "user" });
+  assertEquals(byUser.rows.map((r) => r.breakdown!.map((b) => [b.user_label, b.responses])), [
+    [["dana", 1]],
+    [["dana", 1]],
+    [[null, 1]],
+  ]);
+  const byModel = buildReport(facts, { kind: "monthly", breakdown: true });
+  assertEquals(byModel.breakdown, "model");
+  assertEquals(byModel.rows[1].breakdown!.map((b) => b.model), ["claude-imaginary-9"]);
+  assertEquals(buildReport(facts, { kind: "monthly" }).breakdown, null);
+});

@@ -2,7 +2,7 @@
  * The report queries as objects inside the DuckDB file, so any DuckDB client sees what `ccpipe report`
  * shows (days in UTC): `usage_costs` (each API response's cost, priced by ccpipe with
  * @pydantic/genai-prices) and the views `usage_priced`, `daily_usage`, `weekly_usage`, `monthly_usage`,
- * `session_usage`, `project_usage` and `model_usage`.
+ * `session_usage`, `project_usage`, `model_usage`, `machine_usage` and `user_usage`.
  *
  * @module
  */
@@ -18,6 +18,8 @@ export const REPORT_VIEWS = [
   "session_usage",
   "project_usage",
   "model_usage",
+  "machine_usage",
+  "user_usage",
 ] as const;
 
 const CREATE_COSTS = `CREATE TABLE IF NOT EXISTS usage_costs (
@@ -48,6 +50,9 @@ export function reportViewStatements(): string[] {
        FROM usage_priced GROUP BY session_id ORDER BY first_timestamp`,
     view("project_usage", "project", "project"),
     view("model_usage", "model", "model"),
+    // machine_id and user_label are null on rows loaded before ccpipe stamped machines.
+    view("machine_usage", "machine_id", "machine_id"),
+    view("user_usage", "user_label", "user_label"),
   ];
 }
 

@@ -31,7 +31,7 @@ export const sqlCommand: Command = defineCommand({
   operands: '"SELECT ..."',
   positionals: 1,
   description:
-    `Runs one read-only query on the DuckDB file: the tables messages, usage, sessions, rejects, runs, usage_costs, and the views daily_usage, weekly_usage, monthly_usage, session_usage, project_usage and model_usage (days in UTC). Statements that write are refused.`,
+    `Runs one read-only query on the DuckDB file: the tables messages, usage, sessions, rejects, runs, usage_costs, and the views daily_usage, weekly_usage, monthly_usage, session_usage, project_usage, model_usage, machine_usage and user_usage (days in UTC). Statements that write are refused.`,
   flags: sqlFlags,
   async run({ flags, positionals }, ctx) {
     const sql = positionals[0]?.trim();
