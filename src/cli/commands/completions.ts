@@ -104,7 +104,7 @@ export function zshScript(commands: CompletionCommand[]): string {
         : kind === "file"
         ? ":file:_files"
         : kind === "choices"
-        ? `:${n}:(${s.choices!.join(" ")})`
+        ? `${s.bare === undefined ? ":" : "::"}${n}:(${s.choices!.join(" ")})` // `::`: the value is optional
         : `:${(s.value ?? "value").toLowerCase()}: `;
       const names = s.short
         ? `'(-${s.short} --${n})'{-${s.short},--${n}}`
@@ -161,7 +161,7 @@ export function fishScript(commands: CompletionCommand[]): string {
         : kind === "file"
         ? " -r -F"
         : kind === "choices"
-        ? ` -x -a ${fishQuote(s.choices!.join(" "))}`
+        ? ` ${s.bare === undefined ? "-x" : "-f"} -a ${fishQuote(s.choices!.join(" "))}` // -f alone: optional
         : " -x";
       lines.push(
         `complete -c ccpipe ${when} -l ${n}${s.short ? ` -s ${s.short}` : ""}${value} -d ${

@@ -60,8 +60,7 @@ export const reportFlags: FlagSpecs = {
       value: "BY",
       bare: "model",
       choices: BreakdownDimensions,
-      help:
-        "Show each model's (or machine's, or user's) share within every row: --breakdown alone is per model",
+      help: "Split every row by BY: model (when BY is left out), machine or user",
     },
     ...jsonFlag("Print one JSON object"),
     csv: { type: "boolean", help: "Print CSV" },
