@@ -9,6 +9,7 @@ import { recordingOutput } from "../src/cli/logger.ts";
 import { main } from "../src/cli/main.ts";
 import { CHART_IDS } from "../src/report/html_page.ts";
 import { DuckDbSink, openDuckDbSink } from "../src/sinks/duckdb.ts";
+import { fixtureFiles } from "../src/testing/fixture_files.ts";
 import { writeTree } from "../src/testing/write_tree.ts";
 
 const fixture = new URL("../fixtures/claude_code_100/projects", import.meta.url).pathname;
@@ -178,6 +179,63 @@ Deno.test({
       assertEquals(await page.$$eval("#prompts-body tr", (trs) => trs.length), 46);
       assertEquals(problems, []);
       assertEquals(requests.filter((u) => !u.startsWith("file:") && !u.startsWith("data:")), []);
+    } finally {
+      await browser.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "ccpipe report html in headless Chromium: two machines get a cost-by-machine chart, drawn without error",
+  ignore: !haveChromium,
+  async fn() {
+    await using tree = await writeTree({
+      ...await fixtureFiles(fixture, ["-home-dana-code-blog-site/", "-home-dana-code-invoice-api/"], "alpha"),
+      ...await fixtureFiles(fixture, ["-home-dana-code-ml-notebooks/"], "beta"),
+    });
+    for (const name of ["alpha", "beta"]) {
+      await runPipeline({
+        sources: [tree.join(name)],
+        dataDir: tree.join("data"),
+        fs: denoFileSystem(),
+        openSink: () => openDuckDbSink(tree.join("data", "ccpipe.duckdb")),
+        machine: { machine_id: name, user_label: null },
+      });
+    }
+    const out = await cli([
+      "report",
+      "html",
+      "--out",
+      tree.join("team.html"),
+      "--data-dir",
+      tree.join("data"),
+    ]);
+    assertEquals(out.code, 0, out.stderr.join("\n"));
+    const browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu"],
+      defaultViewport: { width: 1400, height: 1000 },
+    });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error" || m.type() === "warn") problems.push(`console.${m.type()}: ${m.text()}`);
+      });
+      page.on("pageerror", (e) => problems.push(`uncaught: ${e}`));
+      await page.goto(`file://${tree.join("team.html")}`, { waitUntil: "load" });
+      await page.waitForSelector("html[data-ready=true]", { timeout: 10_000 });
+      const painted = await page.evaluate(`(() => {
+        const canvas = document.getElementById("chart-machines");
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) n++;
+        return n;
+      })()`) as number;
+      assert(painted > 500, `chart-machines drew ${painted} pixels`);
+      assertEquals(problems, []);
     } finally {
       await browser.close();
     }

@@ -81,6 +81,16 @@ export const HTML_APP = String.raw`
     },
     options: { indexAxis: "y", plugins: { legend: { display: false }, tooltip: { callbacks: { label: function (c) { return usd(c.raw); } } } } },
   });
+  if (data.by_machine) {
+    chart("chart-machines", {
+      type: "bar",
+      data: {
+        labels: data.by_machine.map(function (r) { return r.machine_id || "(unknown)"; }),
+        datasets: [{ label: "cost (USD)", data: data.by_machine.map(function (r) { return r.cost_usd || 0; }), backgroundColor: "#f28e2b" }],
+      },
+      options: { indexAxis: "y", plugins: { legend: { display: false }, tooltip: { callbacks: { label: function (c) { return usd(c.raw); } } } } },
+    });
+  }
   if (data.corrections.length) {
     chart("chart-corrections", {
       type: "bar",

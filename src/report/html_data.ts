@@ -48,6 +48,11 @@ export interface HtmlData {
   periods: Record<"daily" | "weekly" | "monthly", PeriodSeries>;
   by_model: { model: string; total_tokens: number; cost_usd: number | null }[];
   by_project: { project: string; total_tokens: number; cost_usd: number | null }[];
+  /** Cost per loading machine (null: loaded before machine ids), only when more than one machine is present. */
+  by_machine?: { machine_id: string | null; total_tokens: number; cost_usd: number | null }[];
+  /** The `--machine` and `--user` filters, if any. */
+  machine: string | null;
+  user: string | null;
   /** One array per session, values in {@linkcode SESSION_COLUMNS} order (arrays, not objects: half the bytes). */
   sessions: (string | number | null)[][];
   /** Sessions left out beyond `maxSessions` (the most recent are kept). */
@@ -115,6 +120,7 @@ export async function collectHtmlData(
   const byModel = buildReport(facts, { ...options, kind: "model" });
   const models = byModel.rows.map((r) => String(r.model));
   const byProject = buildReport(facts, { ...options, kind: "project" });
+  const byMachine = buildReport(facts, { ...options, kind: "machine" });
   const bySession = new Map(
     buildReport(facts, { ...options, kind: "session" }).rows.map((r) => [String(r.session_id), r]),
   );
@@ -127,6 +133,9 @@ export async function collectHtmlData(
   };
   const wantedProject = (path: string | null) =>
     !options.project || path === options.project || (path ?? "").endsWith(`/${options.project}`);
+  // Sessions carry no per-response machine: with a machine or user filter, keep those with usage that passed it.
+  const wantedLoader = (id: string) =>
+    (options.machine === undefined && options.user === undefined) || bySession.has(id);
 
   const sessionRows = await warehouse.query(
     `SELECT session_id, project, CAST(first_timestamp AS STRING) AS first_timestamp,
@@ -141,7 +150,7 @@ export async function collectHtmlData(
       last: isoInstant(r.last_timestamp),
       row: r,
     }))
-    .filter((r) => inRange(r.first) && wantedProject(r.project))
+    .filter((r) => inRange(r.first) && wantedProject(r.project) && wantedLoader(r.id))
     .sort((a, b) => (b.first ?? "").localeCompare(a.first ?? ""));
   const maxSessions = options.maxSessions ?? 5000;
   // sv-SE writes local times as YYYY-MM-DD HH:MM.
@@ -213,6 +222,8 @@ export async function collectHtmlData(
     since: options.since ?? null,
     until: options.until ?? null,
     project: options.project ?? null,
+    machine: options.machine ?? null,
+    user: options.user ?? null,
     models,
     totals: byModel.totals,
     periods: {
@@ -230,6 +241,15 @@ export async function collectHtmlData(
       total_tokens: r.total_tokens,
       cost_usd: r.cost_usd,
     })),
+    ...(byMachine.rows.length > 1
+      ? {
+        by_machine: byMachine.rows.map((r) => ({
+          machine_id: r.machine_id as string | null,
+          total_tokens: r.total_tokens,
+          cost_usd: r.cost_usd,
+        })),
+      }
+      : {}),
     sessions: kept,
     sessions_omitted: sessions.length - kept.length,
     corrections,

@@ -66,6 +66,8 @@ export function renderHtmlPage(data: HtmlData, chartJs: ChartJsSource): string {
   const filters = [
     data.since || data.until ? `days ${data.since ?? "…"} to ${data.until ?? "…"}` : "",
     data.project ? `project ${data.project}` : "",
+    data.machine ? `machine ${data.machine}` : "",
+    data.user ? `user ${data.user}` : "",
   ].filter((x) => x !== "").join(", ");
   const subtitle =
     `Made ${data.generated_at.slice(0, 16).replace("T", " ")} UTC by ccpipe · days in ${data.timezone}` +
@@ -106,6 +108,7 @@ export function renderHtmlPage(data: HtmlData, chartJs: ChartJsSource): string {
 <section><h2>Cost by model</h2>${canvas("chart-models")}</section>
 <section><h2>Cost by project</h2>${canvas("chart-projects")}</section>
 </div>
+${data.by_machine ? `<section><h2>Cost by machine</h2>${canvas("chart-machines")}</section>` : ""}
 <section><h2>Sessions</h2>
 <div class="filters">
 <label>project <select id="f-project"><option value="">all</option></select></label>

@@ -171,3 +171,32 @@ Deno.test("ccpipe report on a usage table from before machine ids: (unknown), th
     ["beta", 8, 0.0720855],
   ]);
 });
+
+Deno.test("ccpipe report html: a cost-by-machine chart only when more than one machine is present", async () => {
+  await using tree = await twoMachines();
+  const data = ["--data-dir", tree.join("data")];
+  const both = JSON.parse(
+    (await cli(["report", "html", "--json", "--out", tree.join("both.html"), ...data]))[0],
+  );
+  assertEquals(both.sessions, 7);
+  const page = await Deno.readTextFile(tree.join("both.html"));
+  assertEquals(page.includes('<canvas id="chart-machines"'), true);
+  assertEquals(
+    page.includes(
+      '"by_machine":[{"machine_id":"alpha","total_tokens":336950,"cost_usd":0.3760022},{"machine_id":"beta","total_tokens":50528,"cost_usd":0.0720855}]',
+    ),
+    true,
+  );
+  const one = JSON.parse(
+    (await cli(["report", "html", "--json", "--machine", "beta", "--out", tree.join("beta.html"), ...data]))[
+      0
+    ],
+  );
+  assertEquals(one.sessions, 2); // ml-notebooks' two sessions
+  const betaPage = await Deno.readTextFile(tree.join("beta.html"));
+  assertEquals([betaPage.includes('<canvas id="chart-machines"'), betaPage.includes('"by_machine"')], [
+    false,
+    false,
+  ]);
+  assertEquals(betaPage.includes("machine beta"), true);
+});
