@@ -146,10 +146,23 @@ function matchesProject(project: string, wanted: string): boolean {
 
 interface Group {
   row: ReportRow;
-  models: Map<string, BreakdownShare>;
+  models: Map<string | null, BreakdownShare>;
+  /** By machine or user, with `--breakdown machine|user`. */
   shares: Map<string | null, BreakdownShare>;
   first: string | null;
   last: string | null;
+}
+
+function addShare(
+  shares: Map<string | null, BreakdownShare>,
+  field: typeof BREAKDOWN_FIELD[BreakdownDimension],
+  fact: UsageFact,
+  cost: number | null,
+): void {
+  const key = fact[field];
+  const share = shares.get(key) ?? { [field]: key, ...emptyTotals() };
+  shares.set(key, share);
+  add(share, fact, cost);
 }
 
 /**
@@ -157,7 +170,8 @@ interface Group {
  *
  * @param facts The usage rows (any order), e.g. from {@linkcode usageQuery}.
  * @param options Which report, its time zone and filters.
- * @returns The report, rows sorted by key (periods, sessions by first activity) or by cost (projects, models).
+ * @returns The report, rows sorted by key (periods, sessions by first activity) or by cost (projects,
+ *   models, machines, users; an unknown machine or user after the named ones).
  */
 export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions): Report {
   const timeZone = options.timeZone ?? "UTC";
@@ -185,13 +199,8 @@ export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions):
     const cost = pricer.costUsd(fact);
     add(group.row, fact, cost);
     add(totals, fact, cost);
-    const model = group.models.get(fact.model) ?? { model: fact.model, ...emptyTotals() };
-    group.models.set(fact.model, model);
-    add(model, fact, cost);
-    const shareKey = fact[shareField];
-    const share = group.shares.get(shareKey) ?? { [shareField]: shareKey, ...emptyTotals() };
-    group.shares.set(shareKey, share);
-    add(share, fact, cost);
+    addShare(group.models, "model", fact, cost);
+    if (dimension && dimension !== "model") addShare(group.shares, shareField, fact, cost);
     if (fact.timestamp) {
       if (group.first === null || fact.timestamp < group.first) group.first = fact.timestamp;
       if (group.last === null || fact.timestamp > group.last) group.last = fact.timestamp;
@@ -199,7 +208,9 @@ export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions):
   }
   const rows = [...groups.values()].map((g) => {
     const models = [...g.models.values()].sort(byCostThenName((s) => s.model!));
-    const shares = [...g.shares.values()].sort(byCostThenName((s) => s[shareField] ?? null));
+    const shares = dimension === "model"
+      ? models
+      : [...g.shares.values()].sort(byCostThenName((s) => s[shareField] ?? null));
     // Key and context first, then the numbers: the order a reader of the JSON expects.
     const row = {
       [keyField]: g.row[keyField],
