@@ -10,11 +10,13 @@ import { SinkError } from "../errors.ts";
 import {
   type Column,
   type ColumnType,
+  type MessageRow,
   type TableDef,
   type TableName,
   TableNames,
   Tables,
 } from "../schema/mod.ts";
+import type { PendingRef } from "../state/pending_queue.ts";
 import { buildMerge } from "./_merge_sql.ts";
 import { createReportViews, refreshUsageCosts } from "./duckdb_report_views.ts";
 import type { LoadResult, Sink, StagedTable } from "./sink.ts";
@@ -222,6 +224,28 @@ export class DuckDbSink implements Sink {
     return (await this.query(`SELECT 1 FROM runs${where} LIMIT 1`)).length > 0;
   }
 
+  /** Reads back the `messages` rows of `refs`, shaped like staged rows (see {@linkcode Sink.readMessages}). */
+  async readMessages(refs: PendingRef[]): Promise<MessageRow[]> {
+    const tables = await this.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'messages'");
+    if (refs.length === 0 || tables.length === 0) return [];
+    const columns = Tables.messages.columns;
+    const select = columns.map((c) => `${stagedValue(c)} AS ${quote(c.name)}`).join(", ");
+    const out: MessageRow[] = [];
+    // A few thousand literals per statement keep the SQL text small; the uuid is the primary key.
+    for (let i = 0; i < refs.length; i += 2000) {
+      const uuids = refs.slice(i, i + 2000).map((ref) => literal(ref.uuid)).join(", ");
+      const { rows } = await this.queryTable(`SELECT ${select} FROM messages WHERE uuid IN (${uuids})`);
+      for (const row of rows) {
+        for (const column of columns) {
+          const value = row[column.name];
+          if (column.type === "json" && typeof value === "string") row[column.name] = JSON.parse(value);
+        }
+        out.push(row as unknown as MessageRow);
+      }
+    }
+    return out;
+  }
+
   /** Row count of every table. */
   async counts(): Promise<Record<TableName, number>> {
     const out = {} as Record<TableName, number>;
@@ -269,6 +293,21 @@ export class DuckDbSink implements Sink {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await Promise.resolve(this.close());
+  }
+}
+
+/** A column as the staged NDJSON carries it: ISO timestamps and dates, `json` as its text (parsed by the caller). */
+function stagedValue(column: Column): string {
+  const name = quote(column.name);
+  switch (column.type) {
+    case "timestamp":
+      return `strftime(${name}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
+    case "date":
+      return `strftime(${name}, '%Y-%m-%d')`;
+    case "json":
+      return `${name}::VARCHAR`;
+    default:
+      return name;
   }
 }
 

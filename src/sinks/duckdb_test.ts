@@ -144,3 +144,35 @@ Deno.test("DuckDbSink.prepare() migrates a usage table from before the cache-wri
   );
   assertEquals(daily, { date: "2026-05-04", responses: "1", cost_usd: 0.393 });
 });
+
+Deno.test("DuckDbSink.readMessages() reads back rows shaped as they were staged, leaving out unknown uuids", async () => {
+  await using tree = await writeTree({});
+  await using sink = await DuckDbSink.open({ path: tree.join("db.duckdb") });
+  assertEquals(await sink.readMessages([{ uuid: "uuid-0", event_date: "2026-08-10" }]), []);
+  await sink.prepare();
+  const big = messageRow(1, "r1", { source_offset: 2 ** 40, timestamp: null, event_date: null });
+  await sink.load(await stage(tree.path, "messages", [messageRow(0, "r1"), big, messageRow(2, "r1")]));
+  const rows = await sink.readMessages([
+    { uuid: "uuid-1", event_date: null },
+    { uuid: "uuid-0", event_date: "2026-08-10" },
+    { uuid: "nope", event_date: "2026-08-10" },
+  ]);
+  rows.sort((a, b) => a.uuid.localeCompare(b.uuid));
+  assertEquals(rows[0], {
+    ...messageRow(0, "r1"),
+    timestamp: "2026-08-10T12:00:00.000Z",
+    event_date: "2026-08-10",
+    extra: { note: "n0" },
+    machine_id: null,
+    user_label: null,
+  });
+  assertEquals(rows[1], {
+    ...big,
+    tool_names: ["Bash", "Read"],
+    source_offset: 1099511627776,
+    extra: null,
+    machine_id: null,
+    user_label: null,
+  });
+  assertEquals(rows.length, 2);
+});

@@ -16,7 +16,8 @@
  *
  * @module
  */
-import type { TableName } from "../schema/tables.ts";
+import type { MessageRow, TableName } from "../schema/tables.ts";
+import type { PendingRef } from "../state/pending_queue.ts";
 
 /** One table's staged rows for a run. */
 export interface StagedTable {
@@ -51,6 +52,12 @@ export interface Sink extends AsyncDisposable {
   load(staged: StagedTable): Promise<LoadResult>;
   /** Current row count of every table. */
   counts(): Promise<Record<TableName, number>>;
+  /**
+   * Reads back the `messages` rows of `refs` (the prompts waiting for Stage 4), shaped like staged rows
+   * (timestamps as ISO strings, `json` columns parsed); rows the warehouse lacks are left out, order is
+   * not kept. A table not created yet holds no row.
+   */
+  readMessages(refs: PendingRef[]): Promise<MessageRow[]>;
   /**
    * Whether the warehouse holds the `runs` row of `runId` (of any run when null): the pipeline's check
    * that the warehouse is not behind its state (a deleted or restored database). Optional: a sink
