@@ -478,7 +478,9 @@ export async function executeStatement(sql: string, ctx: ExecContext): Promise<E
   let bytesBilled = 0;
   for (const { table } of stored) {
     const referenced = star ? table.schema : table.schema.filter((f) => words.has(f.name.toLowerCase()));
-    const scanned = table === target?.table ? prunedPartitions(sql, table, ctx.params) : undefined;
+    // BigQuery prunes by a constant filter on the partition column: a DML target's, or a one-table SELECT's.
+    const prunable = table === target?.table || (statementType === "SELECT" && stored.length === 1);
+    const scanned = prunable ? prunedPartitions(sql, table, ctx.params) : undefined;
     const bytes = bytesOf(table, referenced, scanned);
     bytesProcessed += bytes;
     bytesBilled += Math.max(MIN_BYTES_PER_TABLE, bytes);

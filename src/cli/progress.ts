@@ -140,6 +140,7 @@ export function withLoadProgress(sink: Sink, progress: Progress): Sink {
     },
     prepare: () => sink.prepare(),
     counts: () => sink.counts(),
+    readMessages: (refs) => sink.readMessages(refs),
     // Without it the pipeline could not tell that the warehouse is behind its state.
     ...(sink.holdsRun ? { holdsRun: (runId: string | null) => sink.holdsRun!(runId) } : {}),
     async load(staged) {

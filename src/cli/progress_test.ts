@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { LoadResult, Sink, StagedTable } from "../sinks/sink.ts";
 import type { Output } from "./logger.ts";
 import { terminalProgress, withLoadProgress } from "./progress.ts";
+import { messageRow } from "../testing/rows.ts";
 
 function output(isTerminal: boolean, columns = 80): Output & { statuses: string[] } {
   const statuses: string[] = [];
@@ -80,11 +81,15 @@ Deno.test("withLoadProgress() shows a line per table while it loads", async () =
       });
     },
     holdsRun: (runId) => Promise.resolve(runId === "r1"),
+    readMessages: (refs) => Promise.resolve(refs.map((ref) => messageRow(0, "r1", ref))),
     [Symbol.asyncDispose]: () => Promise.resolve(),
   };
   const wrapped = withLoadProgress(sink, terminalProgress(tty, () => 0));
   // The warehouse check still reaches the sink through the wrapper.
   assertEquals([await wrapped.holdsRun?.("r1"), await wrapped.holdsRun?.("r2")], [true, false]);
+  // So does the read-back of waiting prompts.
+  const [read] = await wrapped.readMessages([{ uuid: "u7", event_date: "2026-01-02" }]);
+  assertEquals([read?.uuid, read?.event_date], ["u7", "2026-01-02"]);
   await wrapped.load({ table: "messages", path: "/x", rows: 1234, bytes: 1 });
   await wrapped.load({ table: "runs", path: "/y", rows: 1, bytes: 1 });
   assertEquals(loaded, ["messages:loading messages: 1,234 rows", "runs:loading runs: 1 row"]);

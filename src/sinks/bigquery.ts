@@ -20,7 +20,8 @@ import {
 } from "@google-cloud/bigquery";
 import { SinkError } from "../errors.ts";
 import { type Clock, systemClock } from "../ports.ts";
-import { type TableDef, type TableName, TableNames, Tables } from "../schema/tables.ts";
+import { type MessageRow, type TableDef, type TableName, TableNames, Tables } from "../schema/tables.ts";
+import type { PendingRef } from "../state/pending_queue.ts";
 import type { LoadResult, Sink, StagedTable } from "./sink.ts";
 import type { BigQueryConfig } from "./bigquery_config.ts";
 import { JobBudget, type JobTarget } from "./bigquery_budget.ts";
@@ -41,6 +42,8 @@ import {
 } from "./bigquery_retry.ts";
 import {
   mergeStatement,
+  readMessagesStatement,
+  runExistsStatement,
   sessionsRefreshStatement,
   stagingTableName,
   type Statement,
@@ -609,6 +612,67 @@ class BigQuerySink implements Sink {
     return { table: def.name, rowsStaged, rowsBefore, rowsAfter, bytes };
   }
 
+  /**
+   * Whether `runs` holds `runId` of this machine (any run of it when null). The table's metadata answers
+   * for free when the table is missing or empty (a deleted dataset); otherwise one small query (10 MB
+   * billed at most, under the bytes cap, counted against the query budget) looks for the run.
+   */
+  async holdsRun(runId: string | null): Promise<boolean> {
+    let rows: number;
+    try {
+      rows = await this.#count("runs");
+    } catch (error) {
+      if (httpStatusOf((error as SinkError).cause) === 404) return false;
+      throw error;
+    }
+    if (rows === 0) return false;
+    const machineId = this.#machineId || null;
+    if (machineId === null && runId === null) return true;
+    const [result] = await this.#select(
+      `look for run ${runId ?? "(any)"} in ${this.#fullName("runs")}`,
+      runExistsStatement(this.#ref("runs"), { machineId, runId }),
+      "ccpipe_check_runs_",
+    );
+    return Number(result?.n ?? 0) > 0;
+  }
+
+  /**
+   * Reads back the `messages` rows of `refs` with one query per 5,000 prompts, pruned to their partitions
+   * (see {@linkcode readMessagesStatement}), under the bytes cap and counted against the query budget.
+   */
+  async readMessages(refs: PendingRef[]): Promise<MessageRow[]> {
+    if (refs.length === 0) return [];
+    try {
+      await this.#count("messages");
+    } catch (error) {
+      if (httpStatusOf((error as SinkError).cause) === 404) return [];
+      throw error;
+    }
+    const def = Tables.messages;
+    const out: MessageRow[] = [];
+    for (let i = 0; i < refs.length; i += READ_BATCH) {
+      const batch = refs.slice(i, i + READ_BATCH);
+      const rows = await this.#select(
+        `read back ${batch.length} waiting prompts from ${this.#fullName("messages")}`,
+        readMessagesStatement(def, this.#ref("messages"), batch),
+        "ccpipe_read_messages_",
+      );
+      for (const row of rows) out.push(stagedRow(def, row) as MessageRow);
+    }
+    return out;
+  }
+
+  /** Runs a (non-DML) query job and returns its rows as the SDK decodes them. */
+  async #select(what: string, statement: Statement, prefix: string): Promise<Record<string, unknown>[]> {
+    const { job } = await this.#query(what, { project: this.#config.project }, statement, prefix);
+    const [rows] = await withRetry(
+      `read the results of job ${job.id} (${what})`,
+      this.#context,
+      () => job.getQueryResults({ autoPaginate: true }),
+    );
+    return rows as Record<string, unknown>[];
+  }
+
   async counts(): Promise<Record<TableName, number>> {
     const counts = {} as Record<TableName, number>;
     for (const name of TableNames) counts[name] = await this.#count(name);
@@ -618,6 +682,27 @@ class BigQuerySink implements Sink {
   async [Symbol.asyncDispose](): Promise<void> {
     // The SDK holds no connection to close; nothing else is open between calls.
   }
+}
+
+/** Waiting prompts read back per query: a few hundred KB of parameters, well under the request limit. */
+const READ_BATCH = 5000;
+
+/**
+ * A row as the SDK decodes it, shaped like a staged row: timestamps and dates as ISO strings (the SDK
+ * wraps them), `json` columns parsed (the SDK gives their text).
+ */
+function stagedRow(def: TableDef, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const column of def.columns) {
+    let value: unknown = row[column.name] ?? null;
+    if (value !== null && typeof value === "object" && "value" in value) {
+      value = (value as { value: unknown }).value;
+    }
+    if (value !== null && column.type === "timestamp") value = new Date(String(value)).toISOString();
+    if (typeof value === "string" && column.type === "json") value = JSON.parse(value);
+    out[column.name] = value;
+  }
+  return out;
 }
 
 /**

@@ -199,3 +199,62 @@ export function sessionsRefreshStatement(
     ].join("\n"),
   };
 }
+
+/**
+ * Builds the SELECT that reads back the `messages` rows of waiting prompts: pruned to their partitions
+ * (`event_date IN UNNEST(@dates)`, plus the NULL partition when a prompt has no date) and filtered on
+ * `uuid IN UNNEST(@uuids)`.
+ *
+ * @param def The `messages` table definition (its columns are listed, never `*`).
+ * @param table The `messages` table.
+ * @param refs The prompts' uuids and partition days.
+ * @returns One SELECT with an ARRAY<DATE> `@dates` and an ARRAY<STRING> `@uuids`.
+ * @throws {TypeError} When an identifier is invalid or `def` is not partitioned.
+ */
+export function readMessagesStatement(
+  def: TableDef,
+  table: TableRef,
+  refs: readonly { uuid: string; event_date: string | null }[],
+): Statement {
+  if (!def.partitionBy) {
+    throw new TypeError(`Cannot read back rows of '${def.name}' as it is not partitioned`);
+  }
+  const column = quoteColumn(def.partitionBy);
+  const dates = [...new Set(refs.map((r) => r.event_date).filter((d): d is string => d !== null))].sort();
+  const withNull = refs.some((r) => r.event_date === null);
+  const partitions = [
+    ...(dates.length > 0 ? [`M.${column} IN UNNEST(@dates)`] : []),
+    ...(withNull ? [`M.${column} IS NULL`] : []),
+  ].join(" OR ");
+  return {
+    query: `SELECT ${def.columns.map((c) => `M.${quoteColumn(c.name)}`).join(", ")} FROM ${
+      quoteTable(table)
+    } M WHERE (${partitions || "FALSE"}) AND M.\`uuid\` IN UNNEST(@uuids)`,
+    params: { dates, uuids: refs.map((r) => r.uuid) },
+    types: { dates: ["DATE"], uuids: ["STRING"] },
+  };
+}
+
+/**
+ * Builds the SELECT that tells whether `runs` holds a run: it reads one or two short columns of a small
+ * unpartitioned table, so it bills BigQuery's 10 MB minimum.
+ *
+ * @param table The `runs` table.
+ * @param match The machine (any when null) and the run id (any run when null).
+ * @returns One SELECT returning a row `{ n }`, with STRING parameters `@machine_id` and `@run_id` as needed.
+ * @throws {TypeError} When an identifier is invalid.
+ */
+export function runExistsStatement(
+  table: TableRef,
+  match: { machineId: string | null; runId: string | null },
+): Statement {
+  const params: Record<string, string> = {};
+  if (match.machineId !== null) params.machine_id = match.machineId;
+  if (match.runId !== null) params.run_id = match.runId;
+  const where = Object.keys(params).map((name) => `${quoteColumn(name)} = @${name}`);
+  return {
+    query: `SELECT COUNT(*) AS n FROM ${quoteTable(table)}` +
+      (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""),
+    params,
+  };
+}

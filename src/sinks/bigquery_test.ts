@@ -38,7 +38,12 @@ interface Harness extends AsyncDisposable {
   logs: string[];
   sink(
     runId: string,
-    extra?: { config?: Partial<BigQueryConfig>; signal?: AbortSignal; onLog?: (line: string) => void },
+    extra?: {
+      config?: Partial<BigQueryConfig>;
+      signal?: AbortSignal;
+      onLog?: (line: string) => void;
+      machineId?: string;
+    },
   ): ReturnType<typeof createBigQuerySink>;
   stage(runId: string, table: TableName, rows: object[]): Promise<StagedTable>;
 }
@@ -63,6 +68,7 @@ async function harness(mockOptions: Parameters<typeof createBigQueryMock>[0] = {
       return createBigQuerySink({
         config: merged,
         runId,
+        ...(extra.machineId ? { machineId: extra.machineId } : {}),
         stateDir: join(dir, "state"),
         client: createBigQueryClient(merged, { authClient: fakeAuthClient() }),
         clock,
@@ -680,4 +686,103 @@ Deno.test("BigQuerySink counts each run's load on its own staging table, as BigQ
     "test-project.ccpipe._stg_messages_r2",
     "test-project.ccpipe._stg_messages_r3",
   ]);
+});
+
+Deno.test("BigQuerySink.readMessages() reads back waiting prompts with one pruned, capped query", async () => {
+  await using h = await harness();
+  await using sink = h.sink("r2");
+  // No table yet: nothing to read, no job.
+  assert.deepEqual(await sink.readMessages([{ uuid: "uuid-2", event_date: "2026-08-10" }]), []);
+  assert.equal(h.mock.counters().queryJobs, 0);
+  // 40 days of prompts, 10 a day, each with 2 KB of text.
+  const history = Array.from({ length: 400 }, (_, i) => {
+    const timestamp = new Date(
+      Date.parse("2026-07-01T10:00:00Z") + Math.floor(i / 10) * 86_400_000 + i * 1000,
+    )
+      .toISOString();
+    return messageRow(i, "r1", {
+      timestamp,
+      event_date: timestamp.slice(0, 10),
+      text: `${i} ${"x".repeat(2000)}`,
+    });
+  });
+  {
+    await using loader = h.sink("r1");
+    await loader.load(
+      await h.stage("r1", "messages", [
+        ...history,
+        messageRow(401, "r1", { timestamp: null, event_date: null }),
+      ]),
+    );
+  }
+  const queriesBefore = h.mock.counters().queryJobs;
+  const rows = await sink.readMessages([
+    { uuid: "uuid-42", event_date: "2026-07-05" },
+    { uuid: "uuid-401", event_date: null },
+    { uuid: "uuid-7", event_date: "2026-07-01" },
+    { uuid: "uuid-gone", event_date: "2026-07-01" },
+  ]);
+  assert.equal(h.mock.counters().queryJobs, queriesBefore + 1, "one query for the batch");
+  rows.sort((a, b) => a.source_line - b.source_line);
+  assert.deepEqual(rows.map((r) => r.uuid), ["uuid-7", "uuid-42", "uuid-401"]);
+  assert.deepEqual(rows[0], {
+    ...messageRow(7, "r1", {
+      timestamp: "2026-07-01T10:00:07.000Z",
+      event_date: "2026-07-01",
+      text: `7 ${"x".repeat(2000)}`,
+    }),
+    machine_id: null,
+    user_label: null,
+  });
+  assert.deepEqual([rows[1]!.tool_names, rows[1]!.extra], [[], null]);
+  assert.deepEqual([rows[2]!.timestamp, rows[2]!.event_date, rows[2]!.kind], [null, null, "tool_use"]);
+  const read = h.mock.calls.filter((c) => c.kind === "jobs.insert.query").at(-1)!;
+  assert.match(
+    read.statement!,
+    /^SELECT .* IN UNNEST\(@dates\) OR M.`event_date` IS NULL\) AND M.`uuid` IN UNNEST\(@uuids\)$/,
+  );
+  const stats = await createBigQueryClient(h.config, { authClient: fakeAuthClient() }).job(read.jobId!)
+    .getMetadata().then(([m]) => m.statistics.query);
+  // Two partitions of 10 rows (and the NULL one) read, not 40 days: the 10 MB floor is what is billed.
+  assert.equal(Number(stats.totalBytesBilled), 10 * 1024 * 1024);
+  assert.ok(Number(stats.totalBytesProcessed) < 25 * 2600, stats.totalBytesProcessed);
+  const budget = JSON.parse(await Deno.readTextFile(join(h.stateDir, "bigquery_jobs.json")));
+  assert.equal(budget.query["test-project.-"], queriesBefore + 1, "counted against the query budget");
+  // Under a cap below the 10 MB floor the read is refused, and says so.
+  await using capped = h.sink("r3", { config: { maximumBytesBilled: 1 } });
+  await assert.rejects(
+    () => capped.readMessages([{ uuid: "uuid-7", event_date: "2026-07-01" }]),
+    (e: unknown) =>
+      e instanceof SinkError && /bytesBilledLimitExceeded|maximum bytes billed|billing/i.test(e.message),
+  );
+});
+
+Deno.test("BigQuerySink.holdsRun() answers from table metadata when it can, else with one small query", async () => {
+  await using h = await harness();
+  await using sink = h.sink("r2", { machineId: "m-test" });
+  assert.equal(await sink.holdsRun!(null), false, "no dataset");
+  await sink.prepare();
+  assert.equal(await sink.holdsRun!("r1"), false, "an empty runs table");
+  assert.equal(h.mock.counters().queryJobs, 0, "metadata alone answered");
+  {
+    await using loader = h.sink("r1", { machineId: "m-test" });
+    await loader.load(await h.stage("r1", "runs", [runRow("r1")]));
+  }
+  const before = h.mock.counters().queryJobs;
+  assert.equal(await sink.holdsRun!("r1"), true);
+  assert.equal(await sink.holdsRun!("r0"), false, "another run");
+  assert.equal(await sink.holdsRun!(null), true, "any run of this machine");
+  await using other = h.sink("r2", { machineId: "m-other" });
+  assert.equal(await other.holdsRun!("r1"), false, "the same run id from another machine");
+  assert.equal(await other.holdsRun!(null), false, "no run of this machine");
+  assert.equal(h.mock.counters().queryJobs, before + 5, "one query per question");
+  const check = h.mock.calls.filter((c) => c.kind === "jobs.insert.query").at(-1)!;
+  assert.equal(
+    check.statement,
+    "SELECT COUNT(*) AS n FROM `test-project.ccpipe.runs` WHERE `machine_id` = @machine_id",
+  );
+  // A sink without a machine id takes any row of the table.
+  await using anonymous = h.sink("r2");
+  assert.equal(await anonymous.holdsRun!(null), true);
+  assert.equal(h.mock.counters().queryJobs, before + 5, "answered from metadata");
 });
