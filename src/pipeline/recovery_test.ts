@@ -122,6 +122,7 @@ Deno.test("runPipeline() honours an interrupt during the load and commits nothin
         return real.load(staged);
       },
       counts: () => real.counts(),
+      readMessages: (refs) => real.readMessages(refs),
       holdsRun: (id) => real.holdsRun(id),
       [Symbol.asyncDispose]: () => real[Symbol.asyncDispose](),
     };

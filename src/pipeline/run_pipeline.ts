@@ -34,8 +34,14 @@ import {
   type StateChange,
 } from "../state/state_store.ts";
 import { dataDirLayout, makeDataDirPrivate, makePrivateDir, pruneDataDir } from "../state/data_dir.ts";
-import { PRIVATE_FILE_MODE, writeFileAtomic } from "../io/atomic_write.ts";
-import { NdjsonWriter, readNdjson } from "./staging.ts";
+import { writeFileAtomic } from "../io/atomic_write.ts";
+import { NdjsonWriter } from "./staging.ts";
+import {
+  type PendingRef,
+  queueHoldsText,
+  resolvePendingQueue,
+  writePendingQueue,
+} from "../state/pending_queue.ts";
 import { LOCAL_MACHINE, type MachineColumns } from "../io/machine.ts";
 import { reconcile, type Reconciliation } from "./reconcile.ts";
 import { acquireLock } from "./lock.ts";
@@ -182,7 +188,7 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
   const counts = createRunCounts(state.watermarks);
 
   // Extract → normalise → stage. Prompts an earlier run left pending go through Stage 4 again, first.
-  const carried = { rows: 0 };
+  const carried: Carried = { rows: 0, missing: 0, unresolved: null };
   const events = extract(files, {
     fs: ctx.fs,
     watermarks: state.watermarks,
@@ -202,7 +208,7 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
   }, counts);
   const waitingPrompts = !stage4 && untilStage >= 3 && !ctx.dryRun;
   let pkg: LoadPackage = await stagePackage(
-    concat(stage4 ? carriedPrompts(state.pending, runId, carried) : empty(), rows),
+    concat(stage4 ? carriedPrompts(state.pending, { runId, runDir, sink, carried }) : empty(), rows),
     { runDir, prompts: stage4 ? "stage4" : waitingPrompts ? "waiting" : "none", machine: ctx.machine },
   );
   faultPoint("stage");
@@ -219,6 +225,11 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
     faultPoint("correct");
   }
 
+  if (carried.missing > 0) {
+    notices.push(
+      `${carried.missing} prompts waiting for correction are not in the warehouse ${sink?.location} (another warehouse, or rows deleted): they leave the queue uncorrected`,
+    );
+  }
   const reconciliation = reconcileRun(counts, carried.rows, untilStage, stage4Accounting);
   const stoppedByQuota = stage4Accounting?.stopped === "daily_quota";
   // A rerun over unchanged input reads nothing and sends nothing: it loads nothing either, so running
@@ -259,20 +270,33 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
     faultPoint("loaded");
   }
 
-  // Commit, only after the load.
-  const commit = !ctx.dryRun && untilStage >= 3 && (shouldLoad || ctx.openSink === null);
+  // Commit, only after the load. A queue still holding prompt text (from an earlier version) is rewritten
+  // as references by the first run with a warehouse, even one with nothing new to load.
+  const migrate = sink !== null && !ctx.dryRun && untilStage >= 3 && await queueHoldsText(state.pending);
+  const commit = !ctx.dryRun && untilStage >= 3 && (shouldLoad || ctx.openSink === null || migrate);
+  const unresolved = carried.unresolved ? await carried.unresolved.close("messages") : null;
   if (commit) {
     ctx.signal?.throwIfAborted();
     await commitState(layout.state, state, {
       watermarks: counts.watermarks,
       seen: state.seen,
       turns: state.turns,
-      pending: await nextPending(state, stage4 !== null, stillPending, pkg.waiting, runDir),
-      lastLoad: sink ? { runId, sink: sink.name, location: sink.location } : state.lastLoad,
+      pending: await nextPending(state, {
+        corrected: stage4 !== null,
+        stillPending,
+        waiting: pkg.waiting,
+        unresolved,
+        runDir,
+        refs: sink !== null,
+        migrate,
+      }),
+      lastLoad: sink && shouldLoad ? { runId, sink: sink.name, location: sink.location } : state.lastLoad,
     });
     faultPoint("done");
   }
-  if (pkg.waiting) await Deno.remove(pkg.waiting.path).catch(() => {});
+  for (const path of [pkg.waiting?.path, carried.unresolved?.path, `${runDir}/pending_next.ndjson`]) {
+    if (path) await Deno.remove(path).catch(() => {});
+  }
   if (ctx.openSink === null && untilStage >= 3 && !ctx.dryRun) await stageRunsRow();
 
   // Staged files are the output only with `--sink none`; otherwise they were loaded or are not wanted.
@@ -307,37 +331,32 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
   return summary;
 }
 
-/** The pending list after the run (see {@linkcode StateChange.pending}). */
-async function nextPending(
-  state: PipelineState,
-  corrected: boolean,
-  stillPending: StagedTable | null,
-  waiting: StagedTable | null,
-  runDir: string,
-): Promise<StateChange["pending"]> {
-  if (corrected) {
-    // Every earlier pending prompt went through Stage 4 in this run: what is left replaces the list.
-    if (stillPending === null) return state.pending === null ? null : "keep";
-    return stillPending.rows > 0 ? stillPending.path : null;
-  }
-  if (waiting === null || waiting.rows === 0) return "keep";
-  if (state.pending === null) return waiting.path;
-  // The new list is the old one followed by this run's prompts, as a new file (the old one stays
-  // in force until the commit record names the new one).
-  const next = `${runDir}/pending_next.ndjson`;
-  {
-    await using target = await Deno.open(next, {
-      write: true,
-      create: true,
-      truncate: true,
-      mode: PRIVATE_FILE_MODE,
-    });
-    for (const path of [state.pending, waiting.path]) {
-      const source = await Deno.open(path, { read: true });
-      await source.readable.pipeTo(target.writable, { preventClose: true });
-    }
-  }
-  return next;
+/** What {@linkcode nextPending} builds the queue from. */
+interface PendingSources {
+  /** Whether Stage 4 ran: every earlier waiting prompt then went through it, and `stillPending` is what is left. */
+  corrected: boolean;
+  stillPending: StagedTable | null;
+  /** This run's prompts, when no Stage 4 ran. */
+  waiting: StagedTable | null;
+  /** References no warehouse could resolve (`--sink none`): they stay queued. */
+  unresolved: StagedTable | null;
+  runDir: string;
+  /** Queue references only (a warehouse holds the rows), not whole rows. */
+  refs: boolean;
+  /** The current queue holds prompt text to rewrite as references. */
+  migrate: boolean;
+}
+
+/** The pending list after the run (see {@linkcode StateChange.pending} and `src/state/pending_queue.ts`). */
+async function nextPending(state: PipelineState, from: PendingSources): Promise<StateChange["pending"]> {
+  const sources = from.corrected
+    ? [from.stillPending?.path ?? null, from.unresolved?.path ?? null]
+    : [state.pending, from.waiting?.path ?? null];
+  if (!from.corrected && (from.waiting?.rows ?? 0) === 0 && !from.migrate) return "keep";
+  // A new file: the old one stays in force until the commit record names the new one.
+  const next = `${from.runDir}/pending_next.ndjson`;
+  const entries = await writePendingQueue(next, sources, { refs: from.refs });
+  return entries > 0 ? next : null;
 }
 
 function reconcileRun(
@@ -419,16 +438,35 @@ function runRow(input: {
   };
 }
 
-/** The rows of the pending list, re-staged for this run's Stage 4 pass. */
+/** What re-staging the pending list found. */
+interface Carried {
+  rows: number;
+  /** References the warehouse does not hold. */
+  missing: number;
+  /** References kept for a later run, as there is no warehouse to read them from (`--sink none`). */
+  unresolved: NdjsonWriter | null;
+}
+
+/** The rows of the pending list (read back from the warehouse when queued as references), re-staged for this run's Stage 4. */
 async function* carriedPrompts(
   pending: string | null,
-  runId: string,
-  carried: { rows: number },
+  context: { runId: string; runDir: string; sink: Sink | null; carried: Carried },
 ): AsyncGenerator<PackageRow> {
-  if (pending === null) return;
-  for await (const row of readNdjson<MessageRow>(pending)) {
+  const { sink, carried } = context;
+  const rows = resolvePendingQueue(pending, {
+    read: sink ? (refs) => sink.readMessages(refs) : null,
+    async onUnresolved(ref: PendingRef) {
+      if (sink) {
+        carried.missing++;
+        return;
+      }
+      carried.unresolved ??= await NdjsonWriter.create(`${context.runDir}/pending_unresolved.ndjson`);
+      await carried.unresolved.write(ref);
+    },
+  });
+  for await (const row of rows) {
     carried.rows++;
-    yield { table: "messages", row: { ...row, run_id: runId, correction_status: "pending" } };
+    yield { table: "messages", row: { ...row, run_id: context.runId, correction_status: "pending" } };
   }
 }
 

@@ -139,6 +139,7 @@ Deno.test("runPipeline() after a failed load reruns to the same rows as an unint
       load: (staged) =>
         staged.table === "usage" ? Promise.reject(new SinkError("disk full")) : real.load(staged),
       counts: () => real.counts(),
+      readMessages: (refs) => real.readMessages(refs),
       [Symbol.asyncDispose]: () => real[Symbol.asyncDispose](),
     };
   };

@@ -228,6 +228,7 @@ class BigQuerySink implements Sink {
   #context: RetryContext;
   #budget?: JobBudget;
   #prepared = false;
+  #located = false;
   #jobLocation: string;
 
   constructor(options: BigQuerySinkOptions) {
@@ -664,6 +665,16 @@ class BigQuerySink implements Sink {
 
   /** Runs a (non-DML) query job and returns its rows as the SDK decodes them. */
   async #select(what: string, statement: Statement, prefix: string): Promise<Record<string, unknown>[]> {
+    if (!this.#prepared && !this.#located) {
+      // A query must run where the dataset lives (prepare() learns it too, but may not have run yet).
+      const [metadata] = await withRetry(
+        `read dataset ${this.location}`,
+        this.#context,
+        () => this.#dataset().getMetadata(),
+      );
+      if (metadata.location) this.#jobLocation = metadata.location;
+      this.#located = true;
+    }
     const { job } = await this.#query(what, { project: this.#config.project }, statement, prefix);
     const [rows] = await withRetry(
       `read the results of job ${job.id} (${what})`,
