@@ -1,8 +1,9 @@
 // Issue 9's secrets test: every secret format in src/testing/secret_formats.ts goes through a whole
 // run against the Gemini mock, then nothing may hold any part of any secret: not the request bodies
-// Gemini received, not the answer cache, not any other file in the data dir. The one exception is the
-// warehouse (ccpipe.duckdb), which keeps the user's transcript text exactly, by design: it is the copy
-// of the history ccpipe exists to keep, and its corrected_text must carry the secrets back.
+// Gemini received, not the answer cache, not the pending-prompt queue, not any other file in the data dir.
+// The one exception is the warehouse (ccpipe.duckdb), which keeps the user's transcript text exactly, by
+// design: it is the copy of the history ccpipe exists to keep, and its corrected_text must carry the
+// secrets back. Prompts waiting for a later run are queued by reference and read back from it.
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { join, relative } from "node:path";
 import { startMocks } from "../mocks/mod.ts";
@@ -20,9 +21,7 @@ import { writeTree } from "../src/testing/write_tree.ts";
 
 const FORMATS = secretFormats();
 const WAREHOUSE = /^ccpipe\.duckdb(?:\.wal)?$/;
-// The pending-prompts queue holds whole message rows, original text included, so that a later run can
-// send them and load them again: it is the one other file allowed to hold a secret, and only when prompts
-// wait. It is part of the committed state, one file per state generation (src/state/state_store.ts).
+// The pending-prompt queue, one file per state generation (src/state/state_store.ts).
 const PENDING_QUEUE = /^state\/pending\.\d+\.ndjson$/;
 
 function projects() {
@@ -82,22 +81,32 @@ function leaks(text: string): string[] {
   );
 }
 
-async function scenario(gemini: GeminiMockOptions, withKey: boolean) {
+async function scenario(gemini: GeminiMockOptions, withKey: boolean, then?: { gemini: GeminiMockOptions }) {
   using mocks = startMocks({ gemini });
   await using tree = await writeTree(projects());
   const dataDir = tree.join("data");
   const summary = await run(dataDir, [tree.join("projects")], withKey);
   await new Promise((resolve) => setTimeout(resolve, 0)); // let the mock record the last body
+  const queued = await dataDirFiles(dataDir);
+  if (then) {
+    // A later run with a key (and quota) sends the prompts that waited.
+    mocks.gemini.configure(then.gemini);
+    await run(dataDir, [tree.join("projects")], true);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
   const files = await dataDirFiles(dataDir);
   await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
   const rows = await db.query(
     "SELECT uuid, text, corrected_text, correction_status FROM messages WHERE kind = 'human_prompt' ORDER BY uuid",
   ) as { uuid: string; text: string; corrected_text: string | null; correction_status: string }[];
   db.close();
+  const relativeFiles = (list: [string, string][]) =>
+    list.map(([path, text]) => [relative(dataDir, path), text] as const);
   return {
     summary,
     bodies: [...mocks.bodies],
-    files: files.map(([path, text]) => [relative(dataDir, path), text] as const),
+    queued: relativeFiles(queued),
+    files: relativeFiles(files),
     rows: new Map(rows.map((row) => [row.uuid, row])),
   };
 }
@@ -138,14 +147,36 @@ for (
     ["no key leaves every prompt waiting", {}, false],
   ] as const
 ) {
-  Deno.test(`no secret reaches a file of the data dir when ${name}`, async () => {
-    const { bodies, files, rows, summary } = await scenario(gemini, withKey);
+  Deno.test(`no secret reaches a file of the data dir when ${name}, nor when they are sent later`, async () => {
+    const { bodies, queued, files, rows, summary } = await scenario(gemini, withKey, {
+      gemini: { quotas: {} },
+    });
     const waiting = withKey ? summary.reconciliation.prompts.pending : summary.reconciliation.prompts.skipped;
     assert(waiting > 0, "some prompts wait for a later run");
     assertEquals(bodies.flatMap(leaks), []);
-    assert(files.some(([path]) => path.startsWith("runs/")), "the run left its files");
-    for (const [path, text] of files) if (!PENDING_QUEUE.test(path)) assertEquals(leaks(text), [], path);
+    assert(queued.some(([path]) => path.startsWith("runs/")), "the run left its files");
+    for (const [path, text] of [...queued, ...files]) assertEquals(leaks(text), [], path);
+    // The queue names each waiting prompt by uuid and partition day, and holds nothing else.
+    const queue = queued.filter(([path]) => PENDING_QUEUE.test(path));
+    assertEquals(queue.length, 1);
+    const entries = queue[0]![1].trim().split("\n").map((line) => JSON.parse(line));
+    // (Stage 4 counts distinct texts; the queue holds every prompt row waiting, repeats included.)
+    assert(entries.length >= waiting, `${entries.length} queued, ${waiting} waiting`);
+    for (const entry of entries) {
+      assertEquals(entry, { uuid: entry.uuid, event_date: "2026-05-02" });
+      assert(/^p\d+$/.test(entry.uuid), entry.uuid);
+    }
+    // The later run read them back from the warehouse and corrected every one: the queue is gone.
+    assertEquals(files.filter(([path]) => PENDING_QUEUE.test(path)), []);
     assertEquals(rows.size, FORMATS.length + SECRET_FREE_PROMPTS.length);
+    FORMATS.forEach((format, i) => {
+      const row = rows.get(`p${i}`)!;
+      assert(
+        /^(?:corrected|unchanged)$/.test(row.correction_status),
+        `${format.name}: ${row.correction_status}`,
+      );
+      for (const secret of format.secrets) assert(row.corrected_text!.includes(secret), format.name);
+    });
   });
 }
 
