@@ -8,6 +8,7 @@ import { assistantLine, jsonl, userPrompt } from "../testing/records.ts";
 import { writeTree } from "../testing/write_tree.ts";
 import { runPipeline } from "./run_pipeline.ts";
 import { createStage4 } from "./stage4.ts";
+import { commitState, loadState } from "../state/state_store.ts";
 
 const fs = denoFileSystem();
 const TEXTS = [
@@ -171,4 +172,78 @@ Deno.test("runPipeline() with the spell prefilter sends only prompts with a flag
     correction_status: "unchanged_local",
     correction_model: null,
   }]);
+});
+
+async function runWith(dataDir: string, sources: string[], o: { key: boolean; sink: boolean }) {
+  const config = parseCorrectionConfig({ batchSize: 3, workers: 2, maxRetries: 0, prefilter: "none" });
+  const stage4 = createStage4({
+    client: o.key ? createGeminiClient({ apiKey: "test-key", model: config.model, timeoutMs: 5_000 }) : null,
+    cacheDir: `${dataDir}/cache/gemini`,
+    config,
+  });
+  return await runPipeline({
+    sources,
+    dataDir,
+    fs,
+    openSink: o.sink ? () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`) : null,
+    stage4,
+  });
+}
+
+async function queueLines(dataDir: string): Promise<Record<string, unknown>[]> {
+  const state = await loadState(`${dataDir}/state`);
+  if (state.pending === null) return [];
+  return (await Deno.readTextFile(state.pending)).trim().split("\n").map((line) => JSON.parse(line));
+}
+
+Deno.test("runPipeline() rewrites a queue of whole rows (earlier versions) as references, then corrects them", async () => {
+  using mocks = startMocks({ gemini: {} });
+  await using t = await writeTree(tree(TEXTS));
+  const dataDir = t.join("data");
+  await runWith(dataDir, [t.join("projects")], { key: false, sink: true });
+  // Put the queue back in the earlier form: whole rows, text included.
+  const state = await loadState(`${dataDir}/state`);
+  const refs = await queueLines(dataDir);
+  assertEquals(refs.length, 7);
+  {
+    await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+    const rows = await db.readMessages(refs.map((r) => ({ uuid: String(r.uuid), event_date: "2026-05-02" })));
+    await Deno.writeTextFile(t.join("old.ndjson"), rows.map((row) => JSON.stringify(row) + "\n").join(""));
+  }
+  await commitState(`${dataDir}/state`, state, { ...state, pending: t.join("old.ndjson") });
+  assertEquals((await queueLines(dataDir)).filter((line) => "text" in line).length, 7);
+
+  // A run with nothing new still rewrites it, as references.
+  const quiet = await runWith(dataDir, [t.join("projects")], { key: false, sink: true });
+  assertEquals(quiet.status, "nothing_new");
+  const migrated = await queueLines(dataDir);
+  assertEquals(migrated.map((line) => line.uuid).sort(), ["p0", "p1", "p2", "p3", "p5", "p6", "p7"]);
+  for (const line of migrated) assertEquals(Object.keys(line), ["uuid", "event_date"]);
+
+  // A run with a key reads them back from the warehouse and corrects every one.
+  const keyed = await runWith(dataDir, [t.join("projects")], { key: true, sink: true });
+  assertEquals(mocks.gemini.calls.length, 2);
+  assertEquals(keyed.reconciliation.prompts.carriedOver, 7);
+  assertEquals(await queueLines(dataDir), []);
+  await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+  const statuses = await db.query(
+    "SELECT correction_status AS s, COUNT(*)::INT AS n FROM messages WHERE kind = 'human_prompt' GROUP BY s ORDER BY s",
+  );
+  assertEquals(statuses, [{ s: "corrected", n: 5 }, { s: "unchanged", n: 2 }]);
+});
+
+Deno.test("runPipeline() with --sink none queues whole rows and a later run with a key stages them corrected", async () => {
+  using _mocks = startMocks({ gemini: {} });
+  await using t = await writeTree(tree(TEXTS));
+  const dataDir = t.join("data");
+  await runWith(dataDir, [t.join("projects")], { key: false, sink: false });
+  const queued = await queueLines(dataDir);
+  assertEquals(queued.map((line) => line.text)[0], "fix teh loader");
+  const second = await runWith(dataDir, [t.join("projects")], { key: true, sink: false });
+  assertEquals(second.reconciliation.prompts.carriedOver, 7);
+  assertEquals(await queueLines(dataDir), []);
+  const staged = (await Deno.readTextFile(`${second.runDir}/messages.ndjson`)).trim().split("\n")
+    .map((line) => JSON.parse(line));
+  const first = staged.find((row) => row.uuid === "p0");
+  assertEquals([first.corrected_text, first.correction_status], ["fix the loader", "corrected"]);
 });
