@@ -21,7 +21,7 @@ import type { CorrectionResult, PromptToCorrect, Stage4Accounting, Stage4Runner 
 import type { FileSystem } from "../io/file_system.ts";
 import type { Clock, Progress } from "../ports.ts";
 import { silentProgress, systemClock } from "../ports.ts";
-import type { MessageRow, RunRow, TableName } from "../schema/mod.ts";
+import type { RunRow, TableName } from "../schema/mod.ts";
 import type { LoadResult, Sink, StagedTable } from "../sinks/sink.ts";
 import { discover } from "../stages/discover.ts";
 import { extract } from "../stages/extract.ts";

@@ -14,6 +14,9 @@
  * `human_prompt_count` = COUNT(kind = 'human_prompt'), `assistant_count` = COUNT(type = 'assistant'),
  * `tool_use_count` = SUM(array length of tool_names).
  *
+ * The warehouse is the source of truth: the pending-prompt queue names waiting prompts by uuid only, and a
+ * run with a Gemini key reads their rows back with `readMessages` (see `src/state/pending_queue.ts`).
+ *
  * @module
  */
 import type { MessageRow, TableName } from "../schema/tables.ts";

@@ -32,7 +32,7 @@ export interface PipelineState {
   watermarks: Map<string, Watermark>;
   seen: FingerprintSet;
   turns: Map<string, number>;
-  /** NDJSON file of `messages` rows waiting for Stage 4 (read only: a commit writes a new one), or null. */
+  /** The queue of prompts waiting for Stage 4 (`pending_queue.ts`; read only: a commit writes a new one), or null. */
   pending: string | null;
   lastLoad: LastLoad | null;
   /** Generation of the committed state (0 before the first commit). */
