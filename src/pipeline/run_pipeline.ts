@@ -209,7 +209,12 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
   const waitingPrompts = !stage4 && untilStage >= 3 && !ctx.dryRun;
   let pkg: LoadPackage = await stagePackage(
     concat(stage4 ? carriedPrompts(state.pending, { runId, runDir, sink, carried }) : empty(), rows),
-    { runDir, prompts: stage4 ? "stage4" : waitingPrompts ? "waiting" : "none", machine: ctx.machine },
+    {
+      runDir,
+      prompts: stage4 ? "stage4" : waitingPrompts ? "waiting" : "none",
+      waitingRows: sink === null,
+      machine: ctx.machine,
+    },
   );
   faultPoint("stage");
   const manifest = inventory.manifest(new Date(clock.now()));

@@ -9,6 +9,7 @@ import type { MessageRow } from "../schema/mod.ts";
 import type { StagedTable } from "../sinks/sink.ts";
 import type { PackageRow } from "./normalise.ts";
 import { guardRow } from "./row_guard.ts";
+import { pendingRefOf } from "../state/pending_queue.ts";
 import { NdjsonWriter } from "./staging.ts";
 
 /** The tables staged by {@linkcode stagePackage}, in load order (`runs` is staged last, apart). */
@@ -20,7 +21,7 @@ export interface LoadPackage {
   tables: Record<typeof PackageTables[number], StagedTable>;
   /** `{uuid, text}` of every typed prompt, for Stage 4 (`prompts: "stage4"`). */
   prompts: StagedTable | null;
-  /** The `messages` rows of typed prompts, for the pending list (`prompts: "waiting"`). */
+  /** The typed prompts for the pending list (`prompts: "waiting"`): references, or whole rows with `waitingRows`. */
   waiting: StagedTable | null;
   /** Values the row guard replaced, per `table.column`. */
   sanitised: Record<string, number>;
@@ -31,6 +32,11 @@ export interface StageOptions {
   runDir: string;
   /** Where typed prompts also go: to Stage 4, to the pending list, or nowhere. */
   prompts: "stage4" | "waiting" | "none";
+  /**
+   * Queue whole `messages` rows rather than references (`--sink none`: no warehouse to read them back from).
+   * @default {false}
+   */
+  waitingRows?: boolean;
   /** The machine (and user) every table row is stamped with. @default {LOCAL_MACHINE} */
   machine?: MachineColumns;
 }
@@ -70,7 +76,7 @@ export async function stagePackage(
       await writers[table].write(row);
       if (table === "messages" && row.kind === "human_prompt") {
         await prompts?.write({ uuid: row.uuid, text: row.text ?? "" });
-        await waiting?.write(row);
+        await waiting?.write(options.waitingRows ? row : pendingRefOf(row));
       }
     }
     const tables = {} as LoadPackage["tables"];
