@@ -34,6 +34,8 @@ export interface RunningMocks extends Disposable {
   readonly bigquery: BigQueryMock;
   /** Raw bodies of every POST request, in arrival order (to prove what left the machine). */
   readonly bodies: string[];
+  /** Resolves once every body seen so far is in `bodies` (they are read asynchronously). */
+  bodiesRead(): Promise<void>;
   /** Clears calls, counters, quotas and the warehouse of every started mock. */
   reset(): void;
   close(): void;
@@ -54,9 +56,10 @@ export function startMocks(options: StartMocksOptions): RunningMocks {
     : createBigQueryMock(options.bigquery);
   const server = setupServer(...(gemini?.handlers ?? []), ...(bigquery?.handlers ?? []));
   const bodies: string[] = [];
+  const reads: Promise<unknown>[] = [];
   server.events.on("request:start", ({ request }) => {
     if (request.method !== "POST") return;
-    request.clone().text().then((body) => bodies.push(body), () => {});
+    reads.push(request.clone().text().then((body) => bodies.push(body), () => {}));
   });
   server.listen({ onUnhandledRequest: "error" });
   let closed = false;
@@ -67,6 +70,9 @@ export function startMocks(options: StartMocksOptions): RunningMocks {
   return {
     server,
     bodies,
+    async bodiesRead() {
+      await Promise.all(reads);
+    },
     get gemini(): GeminiMock {
       if (!gemini) throw new TypeError("Cannot use the Gemini mock as it was not started");
       return gemini;

@@ -42,7 +42,7 @@ async function run(dataDir: string, sources: string[], withKey: boolean) {
   const config = parseCorrectionConfig({ batchSize: 15, workers: 2, maxRetries: 0, prefilter: "none" });
   const stage4 = createStage4({
     client: withKey
-      ? createGeminiClient({ apiKey: "test-key", model: config.model, timeoutMs: 5_000 })
+      ? createGeminiClient({ apiKey: "test-key", model: config.model, timeoutMs: 60_000 })
       : null,
     cacheDir: `${dataDir}/cache/gemini`,
     config,
@@ -86,13 +86,13 @@ async function scenario(gemini: GeminiMockOptions, withKey: boolean, then?: { ge
   await using tree = await writeTree(projects());
   const dataDir = tree.join("data");
   const summary = await run(dataDir, [tree.join("projects")], withKey);
-  await new Promise((resolve) => setTimeout(resolve, 0)); // let the mock record the last body
+  await mocks.bodiesRead();
   const queued = await dataDirFiles(dataDir);
   if (then) {
     // A later run with a key (and quota) sends the prompts that waited.
     mocks.gemini.configure(then.gemini);
     await run(dataDir, [tree.join("projects")], true);
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await mocks.bodiesRead();
   }
   const files = await dataDirFiles(dataDir);
   await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
