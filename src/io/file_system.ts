@@ -31,6 +31,7 @@ export interface DenoFileSystemOptions {
 }
 
 const DEFAULT_CHUNK_SIZE = 512 * 1024;
+const PROBE_SIZE = 64 * 1024;
 
 /**
  * Creates the {@linkcode FileSystem} backed by `Deno.*`.
@@ -61,47 +62,36 @@ export function denoFileSystem(options: DenoFileSystemOptions = {}): FileSystem 
     walk(root) {
       return walk(resolve(root));
     },
-    async stat(path) {
+    stat(path) {
       try {
-        const info = await Deno.stat(path);
-        return { size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
+        const info = Deno.statSync(path);
+        return Promise.resolve({ size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 });
       } catch (error) {
-        throw toInputError(error, "file", path);
+        return Promise.reject(toInputError(error, "file", path));
       }
     },
     read(path, readOptions = {}) {
       return read(path, readOptions.offset ?? 0, chunkSize, readOptions.signal);
     },
-    async readRange(path, offset, length) {
-      let file: Deno.FsFile;
+    readRange(path, offset, length) {
       try {
-        file = await Deno.open(path, { read: true });
+        return Promise.resolve(readRange(path, offset, length));
       } catch (error) {
-        throw toInputError(error, "file", path);
-      }
-      try {
-        if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
-        const out = new Uint8Array(length);
-        let filled = 0;
-        while (filled < length) {
-          const n = await file.read(out.subarray(filled));
-          if (n === null) break;
-          filled += n;
-        }
-        return out.subarray(0, filled);
-      } catch (error) {
-        throw toInputError(error, "file", path);
-      } finally {
-        file.close();
+        return Promise.reject(error);
       }
     },
   };
 }
 
+// The port is async, but the Deno implementation calls the synchronous APIs: each async file op is an
+// event-loop round trip (a thread-pool hop), and at a thousand small transcripts those hops, not the
+// bytes, were the cost (a quarter of a Stages 0–3 run idle). Page-cache reads of a chunk take
+// microseconds, and nothing else needs the loop while a transcript is being read.
+
 async function* walk(root: string): AsyncGenerator<SourceFile> {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.stat(root);
+    info = Deno.statSync(root);
   } catch (error) {
     throw toInputError(error, "source directory", root);
   }
@@ -111,10 +101,10 @@ async function* walk(root: string): AsyncGenerator<SourceFile> {
   yield* walkDirectory(root, root);
 }
 
-async function* walkDirectory(root: string, dir: string): AsyncGenerator<SourceFile> {
-  const entries: Deno.DirEntry[] = [];
+function* walkDirectory(root: string, dir: string): Generator<SourceFile> {
+  let entries: Deno.DirEntry[];
   try {
-    for await (const entry of Deno.readDir(dir)) entries.push(entry);
+    entries = [...Deno.readDirSync(dir)];
   } catch (error) {
     throw toInputError(error, "directory", dir);
   }
@@ -130,7 +120,7 @@ async function* walkDirectory(root: string, dir: string): AsyncGenerator<SourceF
     if (!entry.name.endsWith(".jsonl") || !(entry.isFile || entry.isSymlink)) continue;
     let info: Deno.FileInfo;
     try {
-      info = await Deno.stat(path);
+      info = Deno.statSync(path);
     } catch (error) {
       // A dangling link, or a link loop (ELOOP): there is no transcript behind it.
       if (entry.isSymlink) continue;
@@ -138,6 +128,30 @@ async function* walkDirectory(root: string, dir: string): AsyncGenerator<SourceF
     }
     if (!info.isFile) continue;
     yield { path, root, size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
+  }
+}
+
+function readRange(path: string, offset: number, length: number): Uint8Array {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    throw toInputError(error, "file", path);
+  }
+  try {
+    if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
+    const out = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const n = file.readSync(out.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+    return out.subarray(0, filled);
+  } catch (error) {
+    throw toInputError(error, "file", path);
+  } finally {
+    file.close();
   }
 }
 
@@ -150,39 +164,31 @@ async function* read(
   signal?.throwIfAborted();
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { read: true });
+    file = Deno.openSync(path, { read: true });
   } catch (error) {
     throw toInputError(error, "file", path);
   }
-  // One read ahead: the next chunk is read while the consumer parses this one.
-  let ahead: Promise<{ buffer: Uint8Array; n: number | null }> | undefined;
-  const readChunk = () => {
-    // A fresh buffer per chunk: consumers may keep views into earlier chunks (a line spanning chunks).
-    const buffer = new Uint8Array(chunkSize);
-    return file.read(buffer).then((n) => ({ buffer, n }));
-  };
   try {
-    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
-    ahead = readChunk();
+    if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
+    // Buffers sized to what the file holds: most transcripts are far smaller than a chunk, and a
+    // chunk-sized buffer per file (and another to find the end) was most of a run's memory churn.
+    let remaining = file.statSync().size - offset;
     while (true) {
       signal?.throwIfAborted();
-      let chunk: { buffer: Uint8Array; n: number | null };
+      // A fresh buffer per chunk: consumers may keep views into earlier chunks (a line spanning chunks).
+      // Past the size seen at open, a small probe finds the end (or bytes appended since).
+      const buffer = new Uint8Array(Math.min(chunkSize, remaining > 0 ? remaining : PROBE_SIZE));
+      let n: number | null;
       try {
-        chunk = await ahead;
+        n = file.readSync(buffer);
       } catch (error) {
-        ahead = undefined;
         throw toInputError(error, "file", path);
       }
-      if (chunk.n === null) {
-        ahead = undefined;
-        return;
-      }
-      ahead = readChunk();
-      if (chunk.n > 0) yield chunk.buffer.subarray(0, chunk.n);
+      if (n === null) return;
+      remaining -= n;
+      if (n > 0) yield buffer.subarray(0, n);
     }
   } finally {
-    // Let a read still in flight settle before closing the file under it.
-    await ahead?.catch(() => {});
     file.close();
   }
 }

@@ -75,6 +75,20 @@ Deno.test("denoFileSystem().read() yields fresh buffers, so earlier chunks stay 
   assert.deepEqual(chunks.map((c) => new TextDecoder().decode(c)), ["aaaa", "bbbb"]);
 });
 
+Deno.test("denoFileSystem().read() sizes chunks to the file and still reads bytes appended meanwhile", async () => {
+  await using tree = await writeTree({ "a.jsonl": "0123456789" });
+  const chunks: string[] = [];
+  const buffers: number[] = [];
+  for await (const chunk of denoFileSystem({ chunkSize: 64 }).read(tree.join("a.jsonl"))) {
+    // The first buffer holds exactly the 10 bytes there were at open; a writer then appends.
+    if (chunks.length === 0) await Deno.writeTextFile(tree.join("a.jsonl"), "abc", { append: true });
+    chunks.push(new TextDecoder().decode(chunk));
+    buffers.push(chunk.buffer.byteLength);
+  }
+  assert.deepEqual(chunks, ["0123456789", "abc"]);
+  assert.deepEqual(buffers, [10, 64]); // past the size at open, a probe (here the chunk size) finds the rest
+});
+
 Deno.test("denoFileSystem().read() stops with the signal's reason when aborted", async () => {
   await using tree = await writeTree({ "a.jsonl": "x".repeat(100) });
   const controller = new AbortController();
