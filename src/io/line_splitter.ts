@@ -77,70 +77,120 @@ export async function* splitLines(
   source: AsyncIterable<Uint8Array>,
   options: SplitLinesOptions = {},
 ): AsyncGenerator<Line> {
-  const { startOffset = 0, startLine = 1 } = options;
-  if (!Number.isSafeInteger(startOffset) || startOffset < 0) {
-    throw new RangeError(
-      `Cannot split lines as 'startOffset' must be a non-negative integer: current value is ${startOffset}`,
-    );
-  }
-  if (!Number.isSafeInteger(startLine) || startLine < 1) {
-    throw new RangeError(
-      `Cannot split lines as 'startLine' must be a positive integer: current value is ${startLine}`,
-    );
-  }
-  let offset = startOffset; // offset of the first byte of the line being collected
-  let lineNumber = startLine;
-  // Slices of a line that spans chunks: concatenated once, when its "\n" arrives.
-  let pending: Uint8Array[] = [];
-  let pendingLength = 0;
+  const splitter = new LineSplitter(options);
+  for await (const chunk of source) yield* splitter.push(chunk);
+  const last = splitter.end();
+  if (last) yield last;
+}
 
-  for await (const chunk of source) {
+/**
+ * The synchronous core of {@linkcode splitLines}: push chunks, get their complete lines back with no
+ * promise per line (for hot loops that read chunks themselves).
+ *
+ * @example Lines from chunks pushed one at a time
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineSplitter } from "./line_splitter.ts";
+ *
+ * const splitter = new LineSplitter();
+ * const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+ * assert.deepEqual([...splitter.push(new TextEncoder().encode("a\nb"))].map((l) => text(l.bytes)), ["a"]);
+ * assert.deepEqual([...splitter.push(new TextEncoder().encode("c\n"))].map((l) => text(l.bytes)), ["bc"]);
+ * assert.equal(splitter.end(), undefined);
+ * ```
+ */
+export class LineSplitter {
+  #offset: number; // offset of the first byte of the line being collected
+  #lineNumber: number;
+  // Slices of a line that spans chunks: concatenated once, when its "\n" arrives.
+  #pending: Uint8Array[] = [];
+  #pendingLength = 0;
+
+  /**
+   * Creates a splitter.
+   *
+   * @param options Where the source starts in its file.
+   * @throws {RangeError} When `startOffset` is negative or `startLine` is below 1.
+   */
+  constructor(options: SplitLinesOptions = {}) {
+    const { startOffset = 0, startLine = 1 } = options;
+    if (!Number.isSafeInteger(startOffset) || startOffset < 0) {
+      throw new RangeError(
+        `Cannot split lines as 'startOffset' must be a non-negative integer: current value is ${startOffset}`,
+      );
+    }
+    if (!Number.isSafeInteger(startLine) || startLine < 1) {
+      throw new RangeError(
+        `Cannot split lines as 'startLine' must be a positive integer: current value is ${startLine}`,
+      );
+    }
+    this.#offset = startOffset;
+    this.#lineNumber = startLine;
+  }
+
+  /**
+   * Takes the next chunk and yields the lines it completes. Consume them before pushing again.
+   *
+   * @param chunk The next bytes of the source.
+   * @returns The complete lines, in order.
+   */
+  *push(chunk: Uint8Array): Generator<Line> {
     let newline = chunk.indexOf(LF);
     if (newline === -1) {
       if (chunk.length > 0) {
-        pending.push(chunk);
-        pendingLength += chunk.length;
+        this.#pending.push(chunk);
+        this.#pendingLength += chunk.length;
       }
-      continue;
+      return;
     }
     let start = 0;
-    if (pendingLength > 0) {
-      pending.push(chunk.subarray(0, newline));
-      const raw = concat(pending, pendingLength + newline);
-      pending = [];
-      pendingLength = 0;
-      const end = offset + raw.length + 1;
-      yield { bytes: stripCr(raw), offset, end, line: lineNumber++, terminated: true };
-      offset = end;
+    if (this.#pendingLength > 0) {
+      this.#pending.push(chunk.subarray(0, newline));
+      const raw = concat(this.#pending, this.#pendingLength + newline);
+      this.#pending = [];
+      this.#pendingLength = 0;
+      const end = this.#offset + raw.length + 1;
+      yield { bytes: stripCr(raw), offset: this.#offset, end, line: this.#lineNumber++, terminated: true };
+      this.#offset = end;
       start = newline + 1;
       newline = chunk.indexOf(LF, start);
     }
     while (newline !== -1) {
-      const end = offset + (newline - start) + 1;
+      const end = this.#offset + (newline - start) + 1;
       yield {
         bytes: stripCr(chunk.subarray(start, newline)),
-        offset,
+        offset: this.#offset,
         end,
-        line: lineNumber++,
+        line: this.#lineNumber++,
         terminated: true,
       };
-      offset = end;
+      this.#offset = end;
       start = newline + 1;
       newline = chunk.indexOf(LF, start);
     }
     if (start < chunk.length) {
-      pending.push(chunk.subarray(start));
-      pendingLength += chunk.length - start;
+      this.#pending.push(chunk.subarray(start));
+      this.#pendingLength += chunk.length - start;
     }
   }
-  if (pendingLength > 0) {
-    yield {
-      bytes: concat(pending, pendingLength),
-      offset,
-      end: offset + pendingLength,
-      line: lineNumber,
+
+  /**
+   * Ends the source: returns the last fragment without `"\n"` (`terminated: false`), if any.
+   *
+   * @returns The fragment, or undefined.
+   */
+  end(): Line | undefined {
+    if (this.#pendingLength === 0) return undefined;
+    const line = {
+      bytes: concat(this.#pending, this.#pendingLength),
+      offset: this.#offset,
+      end: this.#offset + this.#pendingLength,
+      line: this.#lineNumber,
       terminated: false,
     };
+    this.#pending = [];
+    this.#pendingLength = 0;
+    return line;
   }
 }
 

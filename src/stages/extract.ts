@@ -5,7 +5,7 @@
  * @module
  */
 import type { FileSystem } from "../io/file_system.ts";
-import { splitLines } from "../io/line_splitter.ts";
+import { LineSplitter } from "../io/line_splitter.ts";
 import type { Progress } from "../ports.ts";
 import type { ExtractEvent, RawRecord, SourceFile, Watermark } from "../schema/records.ts";
 import type { RejectRow } from "../schema/tables.ts";
@@ -105,64 +105,72 @@ export async function* extract(
     let seenTo = start.offset; // just after the last byte read, pending fragment included
     let linesRead = 0;
     let blankLines = 0;
-    const read = vanished
+    // A file whose watermark is at its size (as discover() saw it) has nothing new: not opened again, which
+    // is most of a rerun over a thousand unchanged transcripts. Bytes appended since are read next run.
+    const unchanged = start.offset > 0 && start.offset === file.size;
+    const read = vanished || unchanged
       ? (async function* () {})()
       : untilVanished(fs.read(file.path, { offset: start.offset, signal }), () => {
         vanished = true;
       });
-    const chunks = tap(read, (n) => {
-      seenTo += n;
-      progress?.bytesRead(file.path, n);
-    });
-    for await (const line of splitLines(chunks, { startOffset: start.offset, startLine: start.lines + 1 })) {
-      if (!line.terminated) break; // pending: parsed once a later run sees its "\n"
-      linesRead++;
-      consumedTo = line.end;
-      const bytes = line.bytes;
-      if (isBlank(bytes)) {
-        blankLines++;
-        continue;
-      }
-      const text = decoder.decode(bytes);
-      let value: unknown;
-      let error: string | undefined;
-      try {
-        value = JSON.parse(text);
-        if (!isObject(value)) error = `Expected a JSON object but got ${describe(value)}`;
-      } catch (cause) {
-        error = shortMessage(cause);
-      }
-      if (error === undefined) {
-        yield { kind: "record", record: toRecord(file.path, line.line, line.offset, bytes.length, value) };
-        continue;
-      }
-      const glued = findGluedRecord(bytes, text);
-      if (glued === undefined) {
-        yield { kind: "reject", reject: toReject(file.path, line.line, line.offset, bytes, error, decoder) };
-        continue;
-      }
-      const stub = bytes.subarray(0, glued.index);
-      const head = parseObject(decoder.decode(stub));
-      if (typeof head === "string") {
-        const stubError = `Truncated record followed by a complete one: ${head}`;
+    // Lines are split synchronously per chunk: a promise per line cost more than the splitting. The
+    // last fragment without "\n" is never taken (parsed once a later run sees its "\n").
+    const splitter = new LineSplitter({ startOffset: start.offset, startLine: start.lines + 1 });
+    for await (const chunk of read) {
+      seenTo += chunk.length;
+      progress?.bytesRead(file.path, chunk.length);
+      for (const line of splitter.push(chunk)) {
+        linesRead++;
+        consumedTo = line.end;
+        const bytes = line.bytes;
+        if (isBlank(bytes)) {
+          blankLines++;
+          continue;
+        }
+        const text = decoder.decode(bytes);
+        let value: unknown;
+        let error: string | undefined;
+        try {
+          value = JSON.parse(text);
+          if (!isObject(value)) error = `Expected a JSON object but got ${describe(value)}`;
+        } catch (cause) {
+          error = shortMessage(cause);
+        }
+        if (error === undefined) {
+          yield { kind: "record", record: toRecord(file.path, line.line, line.offset, bytes.length, value) };
+          continue;
+        }
+        const glued = findGluedRecord(bytes, text);
+        if (glued === undefined) {
+          yield {
+            kind: "reject",
+            reject: toReject(file.path, line.line, line.offset, bytes, error, decoder),
+          };
+          continue;
+        }
+        const stub = bytes.subarray(0, glued.index);
+        const head = parseObject(decoder.decode(stub));
+        if (typeof head === "string") {
+          const stubError = `Truncated record followed by a complete one: ${head}`;
+          yield {
+            kind: "reject",
+            reject: toReject(file.path, line.line, line.offset, stub, stubError, decoder),
+          };
+        } else {
+          // Two whole objects with the "\n" between them lost: nothing is truncated, keep both.
+          yield { kind: "record", record: toRecord(file.path, line.line, line.offset, stub.length, head) };
+        }
         yield {
-          kind: "reject",
-          reject: toReject(file.path, line.line, line.offset, stub, stubError, decoder),
+          kind: "record",
+          record: toRecord(
+            file.path,
+            line.line,
+            line.offset + glued.index,
+            bytes.length - glued.index,
+            glued.value,
+          ),
         };
-      } else {
-        // Two whole objects with the "\n" between them lost: nothing is truncated, keep both.
-        yield { kind: "record", record: toRecord(file.path, line.line, line.offset, stub.length, head) };
       }
-      yield {
-        kind: "record",
-        record: toRecord(
-          file.path,
-          line.line,
-          line.offset + glued.index,
-          bytes.length - glued.index,
-          glued.value,
-        ),
-      };
     }
     if (vanished) {
       progress?.fileDone(file.path);
@@ -205,16 +213,6 @@ async function resumePoint(
 async function hashBefore(fs: FileSystem, path: string, offset: number): Promise<string> {
   const from = Math.max(0, offset - HEAD_HASH_BYTES);
   return await headHash(offset === 0 ? new Uint8Array() : await fs.readRange(path, from, offset - from));
-}
-
-async function* tap(
-  source: AsyncIterable<Uint8Array>,
-  onChunk: (bytes: number) => void,
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    onChunk(chunk.length);
-    yield chunk;
-  }
 }
 
 /** Whether `error` says a file does not exist (any more). */

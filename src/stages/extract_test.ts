@@ -314,3 +314,20 @@ Deno.test("extract() keeps both objects of a line that lost the \\n between two 
   ]]);
   assert.deepEqual([rejects.length, done[0].linesRead], [0, 1]);
 });
+
+Deno.test("extract() does not open a file whose watermark is at its size, and reads it once it grows", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"user"}\n' });
+  const path = tree.join("p/s.jsonl");
+  const opened: string[] = [];
+  const base = denoFileSystem();
+  const fs: FileSystem = { ...base, read: (file, options) => (opened.push(file), base.read(file, options)) };
+  const first = await run(tree.path, { fs });
+  const mark = first.done[0].watermark;
+  const again = await run(tree.path, { fs, watermarks: new Map([[path, mark]]) });
+  assert.deepEqual(opened, [path]); // the first run only
+  assert.deepEqual(again.done.map((d) => [d.watermark, d.bytesRead, d.linesRead]), [[mark, 0, 0]]);
+  await Deno.writeTextFile(path, '{"type":"x"}\n', { append: true });
+  const grown = await run(tree.path, { fs, watermarks: new Map([[path, mark]]) });
+  assert.deepEqual(opened, [path, path]);
+  assert.deepEqual(grown.records.map((r) => [r.type, r.line]), [["x", 2]]);
+});
