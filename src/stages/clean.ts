@@ -6,6 +6,7 @@
  */
 import { envelopeSchema } from "../schema/mod.ts";
 import type { Envelope, RawRecord, RejectRow } from "../schema/mod.ts";
+import { fastGuard } from "../schema/fast_guard.ts";
 import type { FingerprintSet } from "../state/fingerprint_set.ts";
 import { type Classified, classify } from "./classify.ts";
 import { normalizeText } from "./normalize_text.ts";
@@ -64,6 +65,8 @@ export interface CleanOptions {
   timeZone?: string;
 }
 
+const isEnvelope = fastGuard(envelopeSchema);
+
 const TITLE_TYPES = new Set(["ai-title", "custom-title"]);
 
 function metaOf(raw: RawRecord): SessionMeta | null {
@@ -117,7 +120,10 @@ export async function* clean(
       continue;
     }
     stats.uuidRecords++;
-    const parsed = envelopeSchema.safeParse(raw.value);
+    // The guard accepts what the schema would and spares zod's copy; zod still explains a failure.
+    const parsed = isEnvelope(raw.value)
+      ? { success: true as const, data: raw.value as Envelope }
+      : envelopeSchema.safeParse(raw.value);
     if (!parsed.success) {
       stats.invalid++;
       const issue = parsed.error.issues[0];
