@@ -6,6 +6,13 @@
 
 const FENCE = /^\s*(```|~~~)/;
 
+// Four native scans beat one regex with alternatives over the whole text.
+function needsLineWork(text: string): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  return last === 32 || last === 9 || text.includes("\r") || text.includes(" \n") || text.includes("\t\n") ||
+    text.includes("\n\n\n");
+}
+
 /**
  * Normalises message text: CRLF and lone CR become LF, trailing spaces and tabs are removed from each
  * line, runs of two or more blank lines become one, and the whole is trimmed. Lines inside fenced code
@@ -22,6 +29,10 @@ const FENCE = /^\s*(```|~~~)/;
  * ```
  */
 export function normalizeText(text: string): string {
+  // Most text has nothing to change inside: no CR, no line with trailing spaces or tabs, no two blank
+  // lines in a row. Then fences cannot matter (they only protect lines that would change) and only the
+  // outer trim remains.
+  if (!needsLineWork(text)) return text.trim();
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
   const out: string[] = [];
   let inFence = false;

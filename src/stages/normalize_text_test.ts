@@ -17,3 +17,13 @@ Deno.test("normalizeText() leaves fenced code untouched", () => {
 Deno.test("normalizeText() keeps an unclosed fence verbatim to the end", () => {
   assertEquals(normalizeText("a  \n~~~\nb  \n\n\n"), "a\n~~~\nb");
 });
+
+Deno.test("normalizeText() with nothing to change inside only trims the ends, fences included", () => {
+  assertEquals(normalizeText("\n\n```\ncode\n\nmore\n```\nafter\n\n"), "```\ncode\n\nmore\n```\nafter");
+  assertEquals(normalizeText("one\n\ntwo\u00a0\nthree"), "one\n\ntwo\u00a0\nthree");
+});
+
+Deno.test("normalizeText() catches a line's trailing tab before the last line and at the very end", () => {
+  assertEquals(normalizeText("a\t\nb"), "a\nb");
+  assertEquals(normalizeText("```\na\t\n```\nb \t"), "```\na\t\n```\nb");
+});

@@ -75,22 +75,29 @@ export class UsageAccumulator {
     } else if (!this.#mainKeyByMessageId.has(messageId)) {
       this.#mainKeyByMessageId.set(messageId, ownKey);
     }
+    const input = int(usage.input_tokens), output = int(usage.output_tokens);
+    const cacheCreation = int(usage.cache_creation_input_tokens),
+      cacheRead = int(usage.cache_read_input_tokens);
+    const total = input + output + cacheCreation + cacheRead;
+    const existing = this.#rows.get(key);
+    // Most lines repeat their response's usage (one line per content block): no row to build for them.
+    if (existing && total <= existing.total_tokens) return true;
     const row: UsageRow = {
       usage_key: key,
       api_message_id: messageId,
-      request_id: key === ownKey ? requestId : (this.#rows.get(key)?.request_id ?? requestId),
+      request_id: key === ownKey ? requestId : (existing?.request_id ?? requestId),
       session_id: candidate.sessionId,
       project_id: candidate.projectId,
       model,
       timestamp: candidate.timestamp,
       event_date: candidate.eventDate,
-      input_tokens: int(usage.input_tokens),
-      output_tokens: int(usage.output_tokens),
-      cache_creation_input_tokens: int(usage.cache_creation_input_tokens),
+      input_tokens: input,
+      output_tokens: output,
+      cache_creation_input_tokens: cacheCreation,
       cache_creation_5m_input_tokens: intOrNull(usage.cache_creation?.ephemeral_5m_input_tokens),
       cache_creation_1h_input_tokens: intOrNull(usage.cache_creation?.ephemeral_1h_input_tokens),
-      cache_read_input_tokens: int(usage.cache_read_input_tokens),
-      total_tokens: 0,
+      cache_read_input_tokens: cacheRead,
+      total_tokens: total,
       web_search_requests: intOrNull(usage.server_tool_use?.web_search_requests),
       web_fetch_requests: intOrNull(usage.server_tool_use?.web_fetch_requests),
       service_tier: usage.service_tier ?? null,
@@ -99,21 +106,16 @@ export class UsageAccumulator {
       source_uuid: env.uuid,
       run_id: this.#runId,
     };
-    row.total_tokens = row.input_tokens + row.output_tokens + row.cache_creation_input_tokens +
-      row.cache_read_input_tokens;
-    const existing = this.#rows.get(key);
-    if (!existing || row.total_tokens > existing.total_tokens) {
-      if (existing) {
-        // Keep the identity of the response the key names; take the larger counts.
-        row.request_id = existing.request_id;
-        row.session_id = existing.session_id;
-        row.project_id = existing.project_id;
-        row.timestamp = existing.timestamp ?? row.timestamp;
-        row.event_date = existing.event_date ?? row.event_date;
-        row.is_sidechain = existing.is_sidechain && sidechain;
-      }
-      this.#rows.set(key, row);
+    if (existing) {
+      // Keep the identity of the response the key names; take the larger counts.
+      row.request_id = existing.request_id;
+      row.session_id = existing.session_id;
+      row.project_id = existing.project_id;
+      row.timestamp = existing.timestamp ?? row.timestamp;
+      row.event_date = existing.event_date ?? row.event_date;
+      row.is_sidechain = existing.is_sidechain && sidechain;
     }
+    this.#rows.set(key, row);
     return true;
   }
 
