@@ -176,42 +176,13 @@ export class DuckDbSink implements Sink {
 
   /** Loads one staged NDJSON file with a MERGE on the natural key. */
   async load(staged: StagedTable): Promise<LoadResult> {
-    const table: TableDef = Tables[staged.table];
     const before = await this.#count(staged.table);
-    if (staged.rows > 0) {
-      const columns = table.columns.map((c) => `${quote(c.name)}: ${literal(duckdbType(c))}`).join(", ");
-      // DuckDB sizes its read buffer from this, so ask for what the longest row needs (16 MiB at least).
-      const maxObjectSize = Math.max(16 * 1024 * 1024, (staged.maxRowBytes ?? staged.bytes) + 1024);
-      // The reader holds about two such buffers per thread: make room when a row is huge.
-      const needed = 8 * maxObjectSize;
-      if (needed > this.#memoryLimitBytes) {
-        await this.#run(`SET memory_limit = '${Math.ceil(needed / 1048576)}MB'`, "raise memory_limit");
-        this.#memoryLimitBytes = needed;
-      }
-      // MERGE straight from the file: a staging table would hold every row in memory at once.
-      const source = `(SELECT * FROM read_json(${
-        literal(staged.path)
-      }, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${maxObjectSize}))`;
-      await this.#run("BEGIN TRANSACTION", "begin");
-      try {
-        await this.#run(
-          buildMerge(table, quote(staged.table), source, { column: quote, into: true }),
-          `merge ${staged.table}`,
-        );
-        if (staged.table === "sessions") await this.#refreshSessions(source);
-        await this.#run("COMMIT", "commit");
-      } catch (error) {
-        await this.#connection.run("ROLLBACK").catch(() => {});
-        throw error;
-      }
-      if (staged.table === "usage") await this.#refreshReportViews();
-    }
-    const after = await this.#count(staged.table);
+    await this.#loadFile(staged, before === 0);
     return {
       table: staged.table,
       rowsStaged: staged.rows,
       rowsBefore: before,
-      rowsAfter: after,
+      rowsAfter: await this.#count(staged.table),
       bytes: staged.bytes,
     };
   }
@@ -244,6 +215,40 @@ export class DuckDbSink implements Sink {
       }
     }
     return out;
+  }
+
+  async #loadFile(staged: StagedTable, intoEmpty: boolean): Promise<void> {
+    if (staged.rows === 0) return;
+    const table: TableDef = Tables[staged.table];
+    const columns = table.columns.map((c) => `${quote(c.name)}: ${literal(duckdbType(c))}`).join(", ");
+    const names = table.columns.map((c) => quote(c.name)).join(", ");
+    // DuckDB sizes its read buffer from this, so ask for what the longest row needs (16 MiB at least).
+    const maxObjectSize = Math.max(16 * 1024 * 1024, (staged.maxRowBytes ?? staged.bytes) + 1024);
+    // The reader holds about two such buffers per thread: make room when a row is huge.
+    const needed = 8 * maxObjectSize;
+    if (needed > this.#memoryLimitBytes) {
+      await this.#run(`SET memory_limit = '${Math.ceil(needed / 1048576)}MB'`, "raise memory_limit");
+      this.#memoryLimitBytes = needed;
+    }
+    // Straight from the file: a staging table would hold every row in memory at once.
+    const source = `(SELECT * FROM read_json(${
+      literal(staged.path)
+    }, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${maxObjectSize}))`;
+    // Into an empty table (a first run) a MERGE can only insert: a plain INSERT skips its join (a
+    // quarter of the load). A staged file holds each key once, so both fail alike on a repeated key.
+    const statement = intoEmpty
+      ? `INSERT INTO ${quote(staged.table)} (${names}) SELECT ${names} FROM ${source}`
+      : buildMerge(table, quote(staged.table), source, { column: quote, into: true });
+    await this.#run("BEGIN TRANSACTION", "begin");
+    try {
+      await this.#run(statement, `${intoEmpty ? "insert" : "merge"} ${staged.table}`);
+      if (staged.table === "sessions") await this.#refreshSessions(source);
+      await this.#run("COMMIT", "commit");
+    } catch (error) {
+      await this.#connection.run("ROLLBACK").catch(() => {});
+      throw error;
+    }
+    if (staged.table === "usage") await this.#refreshReportViews();
   }
 
   /** Row count of every table. */

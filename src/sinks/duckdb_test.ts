@@ -176,3 +176,26 @@ Deno.test("DuckDbSink.readMessages() reads back rows shaped as they were staged,
   });
   assertEquals(rows.length, 2);
 });
+
+Deno.test("DuckDbSink.load() into an empty table whose columns were added in another order", async () => {
+  await using tree = await writeTree({});
+  const path = tree.join("db.duckdb");
+  {
+    // An older file: `usage` without `speed` and `service_tier`, which prepare() then appends last.
+    await using sink = await DuckDbSink.open({ path });
+    await sink.query(
+      duckdbCreateTable({
+        ...Tables.usage,
+        columns: Tables.usage.columns.filter((c) => c.name !== "speed" && c.name !== "service_tier"),
+      }),
+    );
+  }
+  await using sink = await DuckDbSink.open({ path });
+  await sink.prepare();
+  const row = usageRow(0, "r1", { usage_key: "m1", service_tier: "standard", speed: "fast" });
+  const result = await sink.load(await stage(tree.path, "usage", [row]));
+  assertEquals([result.rowsBefore, result.rowsAfter], [0, 1]);
+  assertEquals(await sink.query("SELECT usage_key, service_tier, speed, is_sidechain FROM usage"), [
+    { usage_key: "m1", service_tier: "standard", speed: "fast", is_sidechain: false },
+  ]);
+});
