@@ -3,7 +3,7 @@
  * Gemini and BigQuery mocks, prints them beside their targets, writes `bench/results.json`, and exits
  * non-zero when a target is missed. See bench/README.md for what each case measures.
  *
- * Flags: `--cases 1,2,3,4,5` (default all), `--no-write` (do not write results.json).
+ * Flags: `--cases 1,2,3,4,5,6,7` (default all), `--no-write` (do not write results.json).
  *
  * @module
  */
@@ -17,6 +17,7 @@ import { rateLimitedCase } from "./_rate_limited.ts";
 import { allPassed, type CaseResult, formatTable } from "./_report.ts";
 import { speedupCase } from "./_speedup.ts";
 import { throughputCase } from "./_throughput.ts";
+import { gigabyteCase, versusCase } from "./_versus.ts";
 
 const FIXTURE = new URL("../fixtures/claude_code_100/projects", import.meta.url).pathname;
 const FIXTURE_EXPECTED = new URL("../fixtures/claude_code_100/expected.json", import.meta.url).pathname;
@@ -26,6 +27,10 @@ const SPEEDUP_LATENCY_MS = 250;
 const MEMORY_SIZES = [1_000, 10_000, 100_000];
 const MEMORY_LATENCY_MS = 2;
 const THROUGHPUT_MESSAGES = 100_000;
+/** About 11 MB: the small corpus of case 6's memory-growth ratio. */
+const SMALL_MESSAGES = 10_000;
+/** About 1.1 GB (case 7). */
+const GIGABYTE_MESSAGES = 1_000_000;
 
 function machine(): Record<string, unknown> {
   let cpu = "unknown";
@@ -51,7 +56,7 @@ function log(line: string): void {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      cases: { type: "string", default: "1,2,3,4,5" },
+      cases: { type: "string", default: "1,2,3,4,5,6,7" },
       "no-write": { type: "boolean", default: false },
     },
   });
@@ -101,6 +106,23 @@ async function main(): Promise<number> {
         for (const row of rows) row.how += ` (corpus under 100 MB: ${corpus.stats.bytes} bytes)`;
       }
       results.push(...rows);
+    }
+    if (cases.has("6")) {
+      const large = await ensureCorpus(THROUGHPUT_MESSAGES);
+      const small = await ensureCorpus(SMALL_MESSAGES);
+      log(`case 6: ccpipe vs ccusage and the floor on ${(large.stats.bytes / 1e6).toFixed(1)} MB`);
+      results.push(
+        ...await versusCase({ large: large.projects, small: small.projects, workDir: `${work}/versus`, log }),
+      );
+    }
+    if (cases.has("7")) {
+      const corpus = await ensureCorpus(GIGABYTE_MESSAGES);
+      log(
+        `case 7: ccpipe run on ${(corpus.stats.bytes / 1e6).toFixed(0)} MB (${
+          corpus.generated ? "generated" : "reused"
+        })`,
+      );
+      results.push(await gigabyteCase(corpus.projects, work));
     }
   } finally {
     await Deno.remove(work, { recursive: true }).catch(() => {});
