@@ -64,6 +64,30 @@ export function formatDuration(ms: number): string {
 }
 
 /**
+ * A formatter of instants as `YYYY-MM-DD HH:MM` in `timeZone` (build it once, format many).
+ *
+ * @example
+ * ```ts
+ * import { minuteFormatter } from "./format.ts";
+ * if (minuteFormatter("UTC").format(Date.UTC(2026, 10, 29, 14, 2)) !== "2026-11-29 14:02") throw new Error();
+ * ```
+ *
+ * @param timeZone An IANA zone.
+ * @returns The formatter (sv-SE writes local times as `YYYY-MM-DD HH:MM`).
+ */
+export function minuteFormatter(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat("sv-SE", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+}
+
+/**
  * Formats an instant as `YYYY-MM-DD HH:MM` in `timeZone`, followed by the zone's name.
  *
  * @example
@@ -77,15 +101,5 @@ export function formatDuration(ms: number): string {
  * @returns The text.
  */
 export function formatTime(ms: number, timeZone = "UTC"): string {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(new Date(ms));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")} ${timeZone}`;
+  return `${minuteFormatter(timeZone).format(ms)} ${timeZone}`;
 }

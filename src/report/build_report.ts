@@ -7,7 +7,7 @@
  */
 import { ClaudePricer, PRICES_SOURCE } from "../pricing/claude_prices.ts";
 import { eventDateOf } from "../stages/_identity.ts";
-import type { UsageFact, UsageTokenColumn } from "./usage_query.ts";
+import { USAGE_TOKEN_COLUMNS, type UsageFact, type UsageTokenColumn } from "./usage_query.ts";
 
 /** The report names `ccpipe report` accepts (html aside). */
 export const ReportKinds = [
@@ -111,25 +111,15 @@ export interface ReportOptions {
   breakdown?: BreakdownDimension | boolean;
 }
 
-const SUMMED: UsageTokenColumn[] = [
-  "input_tokens",
-  "output_tokens",
-  "cache_creation_input_tokens",
-  "cache_creation_1h_input_tokens",
-  "cache_read_input_tokens",
-  "total_tokens",
-  "web_search_requests",
-];
-
 function emptyTotals(): UsageTotals {
   const t = { responses: 0, cost_usd: 0 } as UsageTotals;
-  for (const c of SUMMED) t[c] = 0;
+  for (const c of USAGE_TOKEN_COLUMNS) t[c] = 0;
   return t;
 }
 
 function add(into: UsageTotals, fact: UsageFact, cost: number | null): void {
   into.responses++;
-  for (const c of SUMMED) into[c] += fact[c] ?? 0;
+  for (const c of USAGE_TOKEN_COLUMNS) into[c] += fact[c] ?? 0;
   into.cost_usd = into.cost_usd === null || cost === null ? null : into.cost_usd + cost;
 }
 
@@ -252,7 +242,7 @@ export function buildReport(facts: Iterable<UsageFact>, options: ReportOptions):
 /** The totals in a fixed order, the cost rounded to 1e-10 USD (sums of binary fractions drift in the last digits). */
 function rounded(t: UsageTotals): UsageTotals {
   const out = { responses: t.responses } as UsageTotals;
-  for (const c of SUMMED) out[c] = t[c];
+  for (const c of USAGE_TOKEN_COLUMNS) out[c] = t[c];
   out.cost_usd = t.cost_usd === null ? null : Math.round(t.cost_usd * 1e10) / 1e10;
   return out;
 }

@@ -10,6 +10,7 @@ import type { UsageFact } from "./usage_query.ts";
 import { isoInstant } from "./usage_query.ts";
 import type { Warehouse } from "./warehouse.ts";
 import { eventDateOf } from "../stages/_identity.ts";
+import { minuteFormatter } from "../format.ts";
 
 /** One period series: keys in order, and per model the tokens and cost of each key. */
 export interface PeriodSeries {
@@ -153,16 +154,7 @@ export async function collectHtmlData(
     .filter((r) => inRange(r.first) && wantedProject(r.project) && wantedLoader(r.id))
     .sort((a, b) => (b.first ?? "").localeCompare(a.first ?? ""));
   const maxSessions = options.maxSessions ?? 5000;
-  // sv-SE writes local times as YYYY-MM-DD HH:MM.
-  const local = new Intl.DateTimeFormat("sv-SE", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
+  const local = minuteFormatter(timeZone);
   const kept = sessions.slice(0, maxSessions).map(({ id, project, first, last, row }) => {
     const usage = bySession.get(id);
     return [
