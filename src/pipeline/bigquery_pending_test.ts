@@ -1,12 +1,12 @@
 // The pending queue and the warehouse check against BigQuery (its mock): prompts queued without a key
 // are read back from the dataset by a later run with one, and a deleted dataset is rebuilt.
+import { skippingClock } from "../testing/fake_clock.ts";
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { startMocks } from "../../mocks/mod.ts";
 import { fakeAuthClient } from "../../mocks/bigquery.ts";
 import { denoFileSystem } from "../io/file_system.ts";
 import { parseCorrectionConfig } from "../llm/config.ts";
 import { createGeminiClient } from "../llm/gemini_client.ts";
-import type { Clock } from "../ports.ts";
 import { parseBigQueryConfig } from "../sinks/bigquery_config.ts";
 import { createBigQueryClient, createBigQuerySink } from "../sinks/bigquery.ts";
 import { loadState } from "../state/state_store.ts";
@@ -18,20 +18,8 @@ import { createStage4 } from "./stage4.ts";
 const TEXTS = ["fix teh loader", "yes", "recieve the invoice", "wich test fails?"];
 const DATASET = "ccpipe";
 
-function clock(): Clock {
-  let now = Date.parse("2026-08-10T12:00:00Z");
-  return {
-    now: () => now,
-    sleep(ms, signal) {
-      signal?.throwIfAborted();
-      now += ms;
-      return Promise.resolve();
-    },
-  };
-}
-
 Deno.test("runPipeline() on BigQuery queues prompts by reference, reads them back later, and rebuilds a deleted dataset", async () => {
-  const time = clock();
+  const time = skippingClock(Date.parse("2026-08-10T12:00:00Z"));
   using mocks = startMocks({ gemini: {}, bigquery: { now: () => time.now(), jobPollsUntilDone: 1 } });
   await using t = await writeTree({
     "projects/-home-a/s1.jsonl": jsonl(

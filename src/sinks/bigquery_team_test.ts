@@ -2,10 +2,10 @@
 // transcripts (every file is on two or three laptops, as a synced folder would be), run the whole
 // pipeline at the same time into one BigQuery mock, whose DML concurrency limits (2 running and 20
 // queued per table, serialisation conflicts on shared partitions) make some MERGEs fail and retry.
+import { skippingClock } from "../testing/fake_clock.ts";
 import assert from "node:assert/strict";
 import { fakeAuthClient, startMocks } from "../../mocks/mod.ts";
 import { denoFileSystem } from "../io/file_system.ts";
-import type { Clock } from "../ports.ts";
 import { runPipeline, type RunSummary } from "../pipeline/run_pipeline.ts";
 import { assistantLine, jsonl, userPrompt } from "../testing/records.ts";
 import { writeTree } from "../testing/write_tree.ts";
@@ -40,21 +40,8 @@ const HOLDINGS: number[][] = [
   [7, 8, 11, 3],
 ];
 
-/** One clock for all machines: time advances by each sleep, and a sleep yields to the others. */
-function sharedClock(): Clock {
-  let now = Date.parse("2026-08-10T12:00:00Z");
-  return {
-    now: () => now,
-    sleep(ms, signal) {
-      signal?.throwIfAborted();
-      now += ms;
-      return new Promise((resolve) => setTimeout(resolve, 0));
-    },
-  };
-}
-
 Deno.test("eight machines loading overlapping transcripts into one dataset at once lose and duplicate nothing", async () => {
-  const clock = sharedClock();
+  const clock = skippingClock(Date.parse("2026-08-10T12:00:00Z"));
   using mocks = startMocks({ bigquery: { now: () => clock.now(), jobPollsUntilDone: 2 } });
   const mock = mocks.bigquery;
   const trees = await Promise.all(

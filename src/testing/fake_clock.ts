@@ -101,3 +101,23 @@ export class FakeClock implements Clock {
 export async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
+
+/**
+ * A clock whose `sleep(ms)` moves time forward by `ms` at once and only yields to the event loop, so code
+ * that backs off or polls runs at full speed while every time it reads stays consistent (one clock may be
+ * shared by several concurrent runs).
+ *
+ * @param start Epoch ms to start at.
+ * @returns The clock.
+ */
+export function skippingClock(start: number): Clock {
+  let now = start;
+  return {
+    now: () => now,
+    sleep(ms, signal) {
+      signal?.throwIfAborted();
+      now += ms;
+      return new Promise((resolve) => setTimeout(resolve, 0));
+    },
+  };
+}
