@@ -2,6 +2,7 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects as assertRejects } from "node:assert/strict";
 import { denoFileSystem, type FileSystem } from "../io/file_system.ts";
 import { DuckDbSink, openDuckDbSink } from "../sinks/duckdb.ts";
+import { duckDbFileLooksCurrent } from "../sinks/duckdb_file.ts";
 import type { Sink } from "../sinks/sink.ts";
 import { assistantLine, jsonl, userPrompt } from "../testing/records.ts";
 import { writeTree } from "../testing/write_tree.ts";
@@ -26,6 +27,7 @@ function options(root: string, extra: Partial<PipelineOptions> = {}): PipelineOp
     dataDir,
     fs,
     openSink: () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`),
+    warehouseLooksCurrent: (last) => duckDbFileLooksCurrent(`${dataDir}/ccpipe.duckdb`, last),
     ...extra,
   };
 }
@@ -51,23 +53,41 @@ Deno.test("runPipeline() rebuilds a deleted database from the transcripts and sa
   assertEquals([next.status, next.notices], ["nothing_new", []]);
 });
 
+Deno.test("runPipeline() opens no warehouse on a rerun with nothing new, but does once a file changed in place", async () => {
+  await using tree = await writeTree(corpus());
+  let opened = 0;
+  const o = options(tree.path);
+  const counting = { ...o, openSink: () => (opened++, o.openSink!("")) };
+  await runPipeline(counting);
+  assertEquals(opened, 1);
+  assertEquals((await runPipeline(counting)).status, "nothing_new");
+  assertEquals(opened, 1);
+  // The same size, other bytes: the sizes said nothing was new, the bytes say otherwise.
+  const path = tree.join("projects/-home-a/s2.jsonl");
+  await Deno.writeTextFile(path, (await Deno.readTextFile(path)).replace('"yes"', '"no!"'));
+  const changed = await runPipeline(counting);
+  assertEquals([changed.status, changed.reconciliation.lines.read, opened], ["completed", 1, 2]);
+  assertEquals(await counts(o.dataDir), { messages: 3, usage: 1, sessions: 2, rejects: 1, runs: 2 });
+});
+
 Deno.test("runPipeline() rebuilds a database restored from a copy older than the state", async () => {
   await using tree = await writeTree(corpus());
   const o = options(tree.path);
+  const append = (uuid: string) =>
+    Deno.writeTextFile(tree.join("projects/-home-a/s2.jsonl"), jsonl([userPrompt("more", { uuid })]), {
+      append: true,
+    });
   await runPipeline(o);
   await Deno.copyFile(`${o.dataDir}/ccpipe.duckdb`, tree.join("backup.duckdb"));
-  await Deno.writeTextFile(
-    tree.join("projects/-home-a/s2.jsonl"),
-    jsonl([userPrompt("more", { uuid: "p3" })]),
-    {
-      append: true,
-    },
-  );
+  await append("p3");
   await runPipeline(o);
   await Deno.copyFile(tree.join("backup.duckdb"), `${o.dataDir}/ccpipe.duckdb`);
+  // With nothing new the warehouse is only looked at, not opened: the restore shows on the next load.
+  assertEquals((await runPipeline(o)).notices, []);
+  await append("p4");
   const rebuilt = await runPipeline(o);
   assertEquals(rebuilt.notices.length, 1);
-  assertEquals(await counts(o.dataDir), { messages: 4, usage: 1, sessions: 2, rejects: 1, runs: 2 });
+  assertEquals(await counts(o.dataDir), { messages: 5, usage: 1, sessions: 2, rejects: 1, runs: 2 });
 });
 
 Deno.test("runPipeline() makes the data dir private (0700, files 0600) and prunes old runs and temp files", async () => {

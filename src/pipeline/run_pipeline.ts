@@ -29,6 +29,7 @@ import { Inventory, type Manifest } from "../stages/inventory.ts";
 import {
   commitState,
   emptyState,
+  type LastLoad,
   loadState,
   type PipelineState,
   type StateChange,
@@ -59,6 +60,12 @@ export interface PipelineOptions {
   fs: FileSystem;
   /** Opens the sink for a run; `null` stages the package and loads nothing (`--sink none`). */
   openSink: ((runId: string) => Promise<Sink>) | null;
+  /**
+   * Whether the warehouse still looks like the one `last` loaded into, without opening it (the DuckDB file
+   * is there). With it, a run whose files all end at their watermarks opens no sink; without it, every run
+   * opens the sink to check it is not behind the state.
+   */
+  warehouseLooksCurrent?: (last: LastLoad) => Promise<boolean>;
   /** Last stage to run (0–4). @default 4 */
   untilStage?: number;
   stage4?: Stage4Runner | null;
@@ -124,32 +131,58 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   await makePrivateDir(runDir);
   await pruneDataDir(layout, { now: started, keep: runId });
   let state = await loadState(layout.state);
-  const notices: string[] = [];
   const loading = !options.dryRun && untilStage >= 3 && options.openSink !== null;
-  await using sink = loading && options.openSink ? await options.openSink(runId) : null;
-  await makeDataDirPrivate(layout); // the sink may have created its database with the umask's mode
-  if (sink && await warehouseIsBehind(sink, state)) {
-    notices.push(
-      `The warehouse ${sink.location} does not hold the rows the state says were loaded (deleted, or restored from an older copy): rereading every transcript to rebuild it`,
-    );
-    state = { ...emptyState(), generation: state.generation };
-  }
+  const ctx: RunContext = { ...options, runId, runDir, untilStage, clock, started };
   try {
-    const summary = await runPhases({ ...options, runId, runDir, untilStage, clock, started }, {
-      files,
-      state,
-      sink,
-      notices,
-      layout,
-    });
-    await makeDataDirPrivate(layout);
-    return summary;
+    // A rerun with nothing new (the common cron case) need not open the warehouse: a cheap look says
+    // whether it is still there. Should a file turn out to hold new bytes after all (rewritten in place to
+    // its old size), the run starts over with the warehouse open.
+    if (loading && await looksQuiet(options, files, state)) {
+      const summary = await runPhases(ctx, { files, state, sink: null, deferred: true, notices: [], layout });
+      if (summary) return await finish(summary);
+      await removeStagedFiles(runDir);
+    }
+    await using sink = loading && options.openSink ? await options.openSink(runId) : null;
+    await makeDataDirPrivate(layout); // the sink may have created its database with the umask's mode
+    const notices: string[] = [];
+    if (sink && await warehouseIsBehind(sink, state)) {
+      notices.push(
+        `The warehouse ${sink.location} does not hold the rows the state says were loaded (deleted, or restored from an older copy): rereading every transcript to rebuild it`,
+      );
+      state = { ...emptyState(), generation: state.generation };
+    }
+    return await finish(
+      await runPhases(ctx, { files, state, sink, deferred: false, notices, layout }) as RunSummary,
+    );
   } catch (error) {
     // A failed or interrupted run leaves nothing to load later (state was not advanced, so the next
     // run reads the same bytes again): drop its staged rows, keep its manifest for the record.
     await removeStagedFiles(runDir);
     throw error;
   }
+
+  async function finish(summary: RunSummary): Promise<RunSummary> {
+    await makeDataDirPrivate(layout);
+    return summary;
+  }
+}
+
+/**
+ * Whether a run can go without opening the warehouse: every file ends at its watermark (by size; extract
+ * checks the bytes), no queued prompt needs the warehouse, and the warehouse looks like the one last loaded.
+ */
+async function looksQuiet(
+  options: PipelineOptions,
+  files: Awaited<ReturnType<typeof discover>>,
+  state: PipelineState,
+): Promise<boolean> {
+  const last = state.lastLoad;
+  if (!options.warehouseLooksCurrent || !last) return false;
+  if (!files.every((file) => (state.watermarks.get(file.path)?.offset ?? 0) === file.size)) return false;
+  if (state.pending !== null && (options.stage4?.enabled || await queueHoldsText(state.pending))) {
+    return false;
+  }
+  return await options.warehouseLooksCurrent(last);
 }
 
 /** Whether `sink` lacks the last run the state recorded as loaded there (or any run, for older state). */
@@ -176,11 +209,13 @@ interface RunInputs {
   files: Awaited<ReturnType<typeof discover>>;
   state: PipelineState;
   sink: Sink | null;
+  /** The warehouse was not opened as nothing looked new: stop (returning null) if something is. */
+  deferred: boolean;
   notices: string[];
   layout: ReturnType<typeof dataDirLayout>;
 }
 
-async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary> {
+async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary | null> {
   const { runId, runDir, untilStage, clock, started } = ctx;
   const { files, state, sink, notices, layout } = inputs;
   const stage4 = untilStage >= 4 && ctx.stage4?.enabled ? ctx.stage4 : null;
@@ -216,6 +251,7 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
       machine: ctx.machine,
     },
   );
+  if (inputs.deferred && (counts.lines > 0 || counts.records > 0 || counts.rejects > 0)) return null;
   faultPoint("stage");
   const manifest = inventory.manifest(new Date(clock.now()));
   const manifestPath = `${runDir}/manifest.json`;

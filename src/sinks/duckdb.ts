@@ -18,6 +18,7 @@ import {
 } from "../schema/mod.ts";
 import type { PendingRef } from "../state/pending_queue.ts";
 import { buildMerge } from "./_merge_sql.ts";
+import { DUCKDB_HEADER_BYTES } from "./duckdb_file.ts";
 import { createReportViews, refreshUsageCosts } from "./duckdb_report_views.ts";
 import type { LoadResult, Sink, StagedTable } from "./sink.ts";
 
@@ -315,9 +316,6 @@ function stagedValue(column: Column): string {
       return name;
   }
 }
-
-/** DuckDB writes three 4 KiB header blocks before any data: a shorter file holds no row. */
-const DUCKDB_HEADER_BYTES = 3 * 4096;
 
 /**
  * Removes a database file that DuckDB began to create but never finished (a full disk, a kill): it holds

@@ -7,6 +7,8 @@ import { UsageError } from "../../errors.ts";
 import { runPipeline, type RunSummary } from "../../pipeline/run_pipeline.ts";
 import { silentProgress } from "../../ports.ts";
 import type { Sink } from "../../sinks/sink.ts";
+import { duckDbFileLooksCurrent } from "../../sinks/duckdb_file.ts";
+import type { LastLoad } from "../../state/state_store.ts";
 import { type FlagSpecs, inGroup, intFlag, type ParsedFlags } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
 import type { CommandContext } from "../context.ts";
@@ -71,6 +73,8 @@ export const runFlags: FlagSpecs = {
 export interface SinkChoice {
   name: typeof SinkNames[number];
   open: ((runId: string) => Promise<Sink>) | null;
+  /** A look at the warehouse without opening it (see `PipelineOptions.warehouseLooksCurrent`). */
+  looksCurrent?: (last: LastLoad) => Promise<boolean>;
   bigquery: BigQueryConfig | null;
 }
 
@@ -113,9 +117,10 @@ export function sinkChoice(
     };
     return { name, open, bigquery: config };
   }
-  const open = async () =>
-    (await import("../../sinks/duckdb.ts")).openDuckDbSink(dataDirLayout(dataDir).database);
-  return { name: "duckdb", open, bigquery: null };
+  const database = dataDirLayout(dataDir).database;
+  const open = async () => (await import("../../sinks/duckdb.ts")).openDuckDbSink(database);
+  const looksCurrent = (last: LastLoad) => duckDbFileLooksCurrent(database, last);
+  return { name: "duckdb", open, looksCurrent, bigquery: null };
 }
 
 /**
@@ -209,6 +214,7 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
       fs: ctx.fs,
       openSink: open &&
         (async (runId: string): Promise<Sink> => withLoadProgress(await open(runId), progress)),
+      warehouseLooksCurrent: sink.looksCurrent,
       untilStage,
       clock: ctx.clock,
       progress,
