@@ -39,6 +39,29 @@ Deno.test("DuckDbSink.load() upserts on the key: loading twice changes no count"
   ]);
 });
 
+Deno.test("DuckDbSink.load() upserts into a file made with a primary key (ccpipe until now) as into one without", async () => {
+  await using tree = await writeTree({});
+  await using sink = await DuckDbSink.open({ path: tree.join("db.duckdb") });
+  const keyed = duckdbCreateTable(Tables.messages).replace(/\)$/, ', PRIMARY KEY ("uuid"))');
+  await sink.query(keyed);
+  await sink.prepare();
+  const [{ n: keys }] = await sink.query(
+    "SELECT COUNT(*)::INT AS n FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' AND table_name = 'messages'",
+  );
+  assertEquals(keys, 1);
+  const staged = await stage(tree.path, "messages", [message("u1"), message("u2")]);
+  await sink.load(staged);
+  const again = await sink.load(
+    await stage(tree.path, "messages", [message("u2", { text: "new" }), message("u3")]),
+  );
+  assertEquals([again.rowsBefore, again.rowsAfter], [2, 3]);
+  const rows = await sink.query("SELECT uuid, text FROM messages ORDER BY uuid");
+  assertEquals(rows.map((r) => [r.uuid, r.text]), [["u1", "text number 0"], ["u2", "new"], [
+    "u3",
+    "text number 0",
+  ]]);
+});
+
 Deno.test("DuckDbSink keeps a correction when a later load has none", async () => {
   await using tree = await writeTree({});
   await using sink = await DuckDbSink.open({ path: tree.join("db.duckdb") });
