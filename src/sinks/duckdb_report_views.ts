@@ -56,6 +56,9 @@ export function reportViewStatements(): string[] {
   ];
 }
 
+/** Usage rows priced per query by {@linkcode refreshUsageCosts}. */
+const COST_PAGE_ROWS = 4096;
+
 /** Creates `usage_costs` and the report views (idempotent). */
 export async function createReportViews(connection: DuckDBConnection): Promise<void> {
   await connection.run(CREATE_COSTS);
@@ -68,41 +71,56 @@ export async function createReportViews(connection: DuckDBConnection): Promise<v
  * @returns How many rows were priced.
  */
 export async function refreshUsageCosts(connection: DuckDBConnection): Promise<number> {
-  const reader = await connection.runAndReadAll(
-    `SELECT u.usage_key, u.model, CAST(u.timestamp AS VARCHAR) AS timestamp, u.input_tokens, u.output_tokens,
-       u.cache_creation_input_tokens, u.cache_creation_1h_input_tokens, u.cache_read_input_tokens,
-       u.total_tokens, u.web_search_requests
-     FROM usage u LEFT JOIN usage_costs c ON c.usage_key = u.usage_key
-     WHERE c.usage_key IS NULL OR c.prices <> '${PRICES_SOURCE}' OR c.total_tokens <> u.total_tokens`,
-  );
-  const rows = reader.getRowObjectsJson() as Record<string, string | number | null>[];
-  if (rows.length === 0) return 0;
   const pricer = new ClaudePricer();
-  // Append into a scratch table (one native call per value, no SQL text to parse), then replace in one statement.
-  await connection.run("CREATE OR REPLACE TEMP TABLE _usage_costs_new AS SELECT * FROM usage_costs LIMIT 0");
-  const appender = await connection.createAppender("_usage_costs_new", "main", "temp");
   const num = (v: unknown) => Number(v ?? 0);
   const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  for (const r of rows) {
-    const cost = pricer.costUsd({
-      model: String(r.model),
-      timestamp: r.timestamp === null ? null : `${String(r.timestamp).replace(" ", "T")}Z`,
-      input_tokens: num(r.input_tokens),
-      output_tokens: num(r.output_tokens),
-      cache_creation_input_tokens: num(r.cache_creation_input_tokens),
-      cache_creation_1h_input_tokens: orNull(r.cache_creation_1h_input_tokens),
-      cache_read_input_tokens: num(r.cache_read_input_tokens),
-      web_search_requests: orNull(r.web_search_requests),
-    });
-    appender.appendVarchar(String(r.usage_key));
-    appender.appendBigInt(BigInt(num(r.total_tokens)));
-    if (cost === null) appender.appendNull();
-    else appender.appendDouble(cost);
-    appender.appendVarchar(PRICES_SOURCE);
-    appender.endRow();
+  let priced = 0;
+  let after: string | null = null;
+  // Pages in key order: the rows of a large first load, made JS objects all at once, held ~100 MB.
+  for (;;) {
+    const reader = await connection.runAndReadAll(
+      `SELECT u.usage_key, u.model, CAST(u.timestamp AS VARCHAR) AS timestamp, u.input_tokens, u.output_tokens,
+         u.cache_creation_input_tokens, u.cache_creation_1h_input_tokens, u.cache_read_input_tokens,
+         u.total_tokens, u.web_search_requests
+       FROM usage u LEFT JOIN usage_costs c ON c.usage_key = u.usage_key
+       WHERE (c.usage_key IS NULL OR c.prices <> '${PRICES_SOURCE}' OR c.total_tokens <> u.total_tokens)
+         ${after === null ? "" : `AND u.usage_key > '${after.replaceAll("'", "''")}'`}
+       ORDER BY u.usage_key LIMIT ${COST_PAGE_ROWS}`,
+    );
+    const rows = reader.getRowObjectsJson() as Record<string, string | number | null>[];
+    if (rows.length === 0) break;
+    if (priced === 0) {
+      // Append into a scratch table (one native call per value, no SQL text to parse), then replace in one statement.
+      await connection.run(
+        "CREATE OR REPLACE TEMP TABLE _usage_costs_new AS SELECT * FROM usage_costs LIMIT 0",
+      );
+    }
+    const appender = await connection.createAppender("_usage_costs_new", "main", "temp");
+    for (const r of rows) {
+      const cost = pricer.costUsd({
+        model: String(r.model),
+        timestamp: r.timestamp === null ? null : `${String(r.timestamp).replace(" ", "T")}Z`,
+        input_tokens: num(r.input_tokens),
+        output_tokens: num(r.output_tokens),
+        cache_creation_input_tokens: num(r.cache_creation_input_tokens),
+        cache_creation_1h_input_tokens: orNull(r.cache_creation_1h_input_tokens),
+        cache_read_input_tokens: num(r.cache_read_input_tokens),
+        web_search_requests: orNull(r.web_search_requests),
+      });
+      appender.appendVarchar(String(r.usage_key));
+      appender.appendBigInt(BigInt(num(r.total_tokens)));
+      if (cost === null) appender.appendNull();
+      else appender.appendDouble(cost);
+      appender.appendVarchar(PRICES_SOURCE);
+      appender.endRow();
+    }
+    appender.closeSync();
+    priced += rows.length;
+    after = String(rows[rows.length - 1].usage_key);
+    if (rows.length < COST_PAGE_ROWS) break;
   }
-  appender.closeSync();
+  if (priced === 0) return 0;
   await connection.run("INSERT OR REPLACE INTO usage_costs SELECT * FROM _usage_costs_new");
   await connection.run("DROP TABLE _usage_costs_new");
-  return rows.length;
+  return priced;
 }

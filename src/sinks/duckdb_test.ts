@@ -62,6 +62,19 @@ Deno.test("DuckDbSink.load() upserts into a file made with a primary key (ccpipe
   ]]);
 });
 
+Deno.test("DuckDbSink prices every usage row of a load larger than one pricing page", async () => {
+  await using tree = await writeTree({});
+  await using sink = await DuckDbSink.open({ path: tree.join("db.duckdb") });
+  await sink.prepare();
+  const rows = Array.from({ length: 9000 }, (_, i) => usageRow(i, "r1"));
+  await sink.load(await stage(tree.path, "usage", rows));
+  const [costs] = await sink.query(
+    "SELECT COUNT(*)::INT AS n, COUNT(cost_usd)::INT AS priced, ROUND(SUM(cost_usd), 6) AS total FROM usage_costs",
+  );
+  // Sonnet 4.5 per row: 10 in × $3/M + 20 out × $15/M + 5 cache reads × $0.30/M = 331.5 µ$; × 9000 = $2.9835.
+  assertEquals(costs, { n: 9000, priced: 9000, total: 2.9835 });
+});
+
 Deno.test("DuckDbSink keeps a correction when a later load has none", async () => {
   await using tree = await writeTree({});
   await using sink = await DuckDbSink.open({ path: tree.join("db.duckdb") });
