@@ -119,6 +119,23 @@ export interface Sanitised {
  * ```
  */
 export function sanitiseJson(value: unknown, maxDepth: number = MAX_JSON_DEPTH): Sanitised {
+  if (maxDepth === MAX_JSON_DEPTH && isObject(value) && returned.has(value)) return { value, notes: [] };
+  const safe = walk(value, maxDepth);
+  if (maxDepth === MAX_JSON_DEPTH && isObject(safe.value)) returned.add(safe.value);
+  return safe;
+}
+
+/**
+ * Containers {@linkcode sanitiseJson} returned at the default depth: a second call (the row guard after
+ * Stage 3's `extra`) returns them without walking them again. So a caller must add only safe values to one.
+ */
+const returned = new WeakSet<object>();
+
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
+}
+
+function walk(value: unknown, maxDepth: number): Sanitised {
   if (!needsSanitising(value, maxDepth)) return { value, notes: [] };
   const notes = new Set<string>();
   const root: { value: unknown } = { value: undefined };
