@@ -5,16 +5,8 @@
  * @module
  */
 import { faultPoint } from "../fault_point.ts";
-import type {
-  ExtractEvent,
-  MessageRow,
-  RawRecord,
-  RejectRow,
-  SessionRow,
-  UsageRow,
-  Watermark,
-} from "../schema/mod.ts";
-import { clean, type CleanStats, createCleanStats } from "../stages/clean.ts";
+import type { ExtractEvent, MessageRow, RejectRow, SessionRow, UsageRow, Watermark } from "../schema/mod.ts";
+import { cleanRecord, type CleanStats, createCleanStats } from "../stages/clean.ts";
 import { SessionAccumulator, toMessageRow } from "../stages/identify.ts";
 import type { Inventory } from "../stages/inventory.ts";
 import { UsageAccumulator } from "../stages/usage.ts";
@@ -96,79 +88,59 @@ export async function* normalise(
   counts: RunCounts,
 ): AsyncGenerator<PackageRow> {
   const { runId, untilStage, inventory } = options;
-  const rejects: RejectRow[] = [];
   // A line that yields two events (a stub and the record glued after it) is one line: count it once.
   let last: { file: string; line: number } | null = null;
   const sameLineAsLast = (file: string, line: number) => last?.file === file && last.line === line;
   let filesDone = 0;
-
-  async function* records(): AsyncGenerator<RawRecord> {
-    for await (const event of events) {
-      inventory.observe(event);
-      if (event.kind === "record") {
-        counts.records++;
-        if (sameLineAsLast(event.record.file, event.record.line)) counts.glued++;
-        last = { file: event.record.file, line: event.record.line };
-        yield event.record;
-      } else if (event.kind === "reject") {
-        counts.rejects++;
-        if (sameLineAsLast(event.reject.source_file, event.reject.line_number)) counts.glued++;
-        last = { file: event.reject.source_file, line: event.reject.line_number };
-        rejects.push({ ...event.reject, run_id: runId });
-      } else {
-        counts.lines += event.linesRead;
-        counts.blank += event.blankLines;
-        counts.bytesRead += event.bytesRead;
-        counts.watermarks.set(event.watermark.path, event.watermark);
-        if (++filesDone === 1) faultPoint("extract");
-      }
-    }
-  }
-
-  if (untilStage < 2) {
-    // Stages 0–1 still read every byte: the manifest and the rejects come from that pass.
-    for await (const _record of records()) yield* drain(rejects);
-    yield* drain(rejects);
-    return;
-  }
   const usage = new UsageAccumulator(runId);
   const sessions = new SessionAccumulator(runId);
-  const cleaned = clean(records(), {
-    seen: options.seen,
-    usage,
-    stats: counts.clean,
-    timeZone: options.timeZone,
-  });
-  for await (const event of cleaned) {
-    yield* drain(rejects);
-    if (event.kind === "reject") {
+  const cleanOptions = { seen: options.seen, usage, stats: counts.clean, timeZone: options.timeZone };
+  // Stage 2 and 3 run per record in this one loop: a generator per stage cost a promise per record each.
+  for await (const event of events) {
+    inventory.observe(event);
+    if (event.kind === "record") {
+      counts.records++;
+      if (sameLineAsLast(event.record.file, event.record.line)) counts.glued++;
+      last = { file: event.record.file, line: event.record.line };
+      // Stages 0–1 still read every byte: the manifest and the rejects come from that pass.
+      if (untilStage < 2) continue;
+      const cleaned = cleanRecord(event.record, cleanOptions);
+      if (cleaned === null) continue;
+      if (cleaned.kind === "reject") {
+        yield { table: "rejects", row: { ...cleaned.reject, run_id: runId } };
+      } else if (cleaned.kind === "session_meta") {
+        sessions.observeMeta(cleaned.meta);
+      } else if (untilStage >= 3) {
+        const row = toMessageRow(cleaned.record, {
+          runId,
+          turns: options.turns,
+          promptStatus: options.promptStatus,
+          timeZone: options.timeZone,
+        });
+        sessions.observeMessage(row);
+        counts.kinds[row.kind] = (counts.kinds[row.kind] ?? 0) + 1;
+        if (row.kind === "human_prompt") counts.prompts++;
+        options.onMessage?.(row);
+        yield { table: "messages", row };
+      }
+    } else if (event.kind === "reject") {
+      counts.rejects++;
+      if (sameLineAsLast(event.reject.source_file, event.reject.line_number)) counts.glued++;
+      last = { file: event.reject.source_file, line: event.reject.line_number };
       yield { table: "rejects", row: { ...event.reject, run_id: runId } };
-    } else if (event.kind === "session_meta") {
-      sessions.observeMeta(event.meta);
-    } else if (untilStage >= 3) {
-      const row = toMessageRow(event.record, {
-        runId,
-        turns: options.turns,
-        promptStatus: options.promptStatus,
-        timeZone: options.timeZone,
-      });
-      sessions.observeMessage(row);
-      counts.kinds[row.kind] = (counts.kinds[row.kind] ?? 0) + 1;
-      if (row.kind === "human_prompt") counts.prompts++;
-      options.onMessage?.(row);
-      yield { table: "messages", row };
+    } else {
+      counts.lines += event.linesRead;
+      counts.blank += event.blankLines;
+      counts.bytesRead += event.bytesRead;
+      counts.watermarks.set(event.watermark.path, event.watermark);
+      if (++filesDone === 1) faultPoint("extract");
     }
   }
-  yield* drain(rejects);
+  if (untilStage < 2) return;
   counts.usageRows = usage.size;
   for (const row of usage.rows()) yield { table: "usage", row };
   if (untilStage >= 3) {
     counts.sessions = sessions.size;
     for (const row of sessions.rows()) yield { table: "sessions", row };
   }
-}
-
-function* drain(rejects: RejectRow[]): Generator<PackageRow> {
-  if (rejects.length === 0) return;
-  for (const row of rejects.splice(0)) yield { table: "rejects", row };
 }

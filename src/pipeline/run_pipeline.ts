@@ -243,7 +243,7 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
   }, counts);
   const waitingPrompts = !stage4 && untilStage >= 3 && !ctx.dryRun;
   let pkg: LoadPackage = await stagePackage(
-    concat(stage4 ? carriedPrompts(state.pending, { runId, runDir, sink, carried }) : empty(), rows),
+    stage4 ? concat(carriedPrompts(state.pending, { runId, runDir, sink, carried }), rows) : rows,
     {
       runDir,
       prompts: stage4 ? "stage4" : waitingPrompts ? "waiting" : "none",
@@ -510,8 +510,6 @@ async function* carriedPrompts(
     yield { table: "messages", row: { ...row, run_id: context.runId, correction_status: "pending" } };
   }
 }
-
-async function* empty(): AsyncGenerator<PackageRow> {}
 
 async function* concat<T>(...sources: AsyncIterable<T>[]): AsyncGenerator<T> {
   for (const source of sources) yield* source;

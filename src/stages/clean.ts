@@ -110,47 +110,58 @@ export async function* clean(
   source: AsyncIterable<RawRecord>,
   options: CleanOptions,
 ): AsyncGenerator<CleanEvent> {
-  const { seen, usage, stats } = options;
   for await (const raw of source) {
-    // A record with a uuid of the wrong type (a number, "") is invalid, not a record without uuid.
-    if (raw.value.uuid === undefined || raw.value.uuid === null) {
-      stats.withoutUuid[raw.type] = (stats.withoutUuid[raw.type] ?? 0) + 1;
-      const meta = metaOf(raw);
-      if (meta) yield { kind: "session_meta", meta };
-      continue;
-    }
-    stats.uuidRecords++;
-    // The guard accepts what the schema would and spares zod's copy; zod still explains a failure.
-    const parsed = isEnvelope(raw.value)
-      ? { success: true as const, data: raw.value as Envelope }
-      : envelopeSchema.safeParse(raw.value);
-    if (!parsed.success) {
-      stats.invalid++;
-      const issue = parsed.error.issues[0];
-      yield {
-        kind: "reject",
-        reject: schemaReject(raw, `${issue.path.join(".") || "(root)"}: ${issue.message}`),
-      };
-      continue;
-    }
-    const env = parsed.data;
-    const timestamp = isoTimestamp(env.timestamp);
-    if (env.type === "assistant") {
-      usage.observe({
-        env,
-        sessionId: sessionIdOf(raw, env),
-        projectId: projectIdOf(env.cwd),
-        timestamp,
-        eventDate: eventDateOf(timestamp, options.timeZone),
-      });
-    }
-    if (!seen.add(env.uuid)) {
-      stats.duplicates++;
-      continue;
-    }
-    stats.unique++;
-    const classified = classify(env);
-    const text = classified.text === null ? null : normalizeText(classified.text);
-    yield { kind: "message", record: { raw, env, classified, text, timestamp } };
+    const event = cleanRecord(raw, options);
+    if (event) yield event;
   }
+}
+
+/**
+ * Stage 2 over one parsed record (what {@linkcode clean} does per record, for callers that loop already).
+ *
+ * @param raw One of Stage 1's records, given in file and line order.
+ * @param options The global seen-set, the usage accumulator and the stats to fill.
+ * @returns The record classified when unique, a schema reject, session metadata, or null (a duplicate, a
+ * record without uuid and without metadata).
+ */
+export function cleanRecord(raw: RawRecord, options: CleanOptions): CleanEvent | null {
+  const { seen, usage, stats } = options;
+  // A record with a uuid of the wrong type (a number, "") is invalid, not a record without uuid.
+  if (raw.value.uuid === undefined || raw.value.uuid === null) {
+    stats.withoutUuid[raw.type] = (stats.withoutUuid[raw.type] ?? 0) + 1;
+    const meta = metaOf(raw);
+    return meta ? { kind: "session_meta", meta } : null;
+  }
+  stats.uuidRecords++;
+  // The guard accepts what the schema would and spares zod's copy; zod still explains a failure.
+  const parsed = isEnvelope(raw.value)
+    ? { success: true as const, data: raw.value as Envelope }
+    : envelopeSchema.safeParse(raw.value);
+  if (!parsed.success) {
+    stats.invalid++;
+    const issue = parsed.error.issues[0];
+    return {
+      kind: "reject",
+      reject: schemaReject(raw, `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+    };
+  }
+  const env = parsed.data;
+  const timestamp = isoTimestamp(env.timestamp);
+  if (env.type === "assistant") {
+    usage.observe({
+      env,
+      sessionId: sessionIdOf(raw, env),
+      projectId: projectIdOf(env.cwd),
+      timestamp,
+      eventDate: eventDateOf(timestamp, options.timeZone),
+    });
+  }
+  if (!seen.add(env.uuid)) {
+    stats.duplicates++;
+    return null;
+  }
+  stats.unique++;
+  const classified = classify(env);
+  const text = classified.text === null ? null : normalizeText(classified.text);
+  return { kind: "message", record: { raw, env, classified, text, timestamp } };
 }
