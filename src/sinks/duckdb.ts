@@ -94,11 +94,16 @@ export class DuckDbSink implements Sink {
     try {
       // A CLI sharing the machine: bound DuckDB's memory (it spills to <db>.tmp beyond it; a load with a
       // huge row raises the bound for itself) and threads, and let loads drop insertion order, which keeps
-      // large NDJSON reads streaming.
+      // large NDJSON reads streaming. Outside that bound: a bulk insert buffers row groups before writing
+      // them (5 by default: write each), and freed memory stays with the allocator unless flushed after
+      // each task (110 MB run: peak RSS ~470 -> ~440 MiB, time unchanged).
       const instance = await DuckDBInstance.create(options.path, {
         memory_limit: "256MB",
         threads: String(options.threads ?? 2),
         preserve_insertion_order: "false",
+        write_buffer_row_group_count: "1",
+        allocator_flush_threshold: "8MB",
+        allocator_bulk_deallocation_flush_threshold: "8MB",
         ...(options.readOnly ? { access_mode: "READ_ONLY" } : {}),
       });
       const connection = await instance.connect();
