@@ -33,6 +33,9 @@ const DUCKDB_TYPES: Record<ColumnType, string> = {
   "string[]": "VARCHAR[]",
 };
 
+/** Rows per row group of the files ccpipe writes (110 MB run: peak RSS median 422 -> 384 MiB, same time). */
+const ROW_GROUP_ROWS = 16_384;
+
 /** Quotes a DuckDB identifier. */
 function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
@@ -97,7 +100,10 @@ export class DuckDbSink implements Sink {
       // large NDJSON reads streaming. Outside that bound: a bulk insert buffers row groups before writing
       // them (5 by default: write each), and freed memory stays with the allocator unless flushed after
       // each task (110 MB run: peak RSS ~470 -> ~440 MiB, time unchanged).
-      const instance = await DuckDBInstance.create(options.path, {
+      // A file written to is attached, not opened, to choose its row group size: a bulk insert holds a
+      // whole row group in memory until it writes it (122,880 rows by default: ~180 MiB of messages).
+      const attach = !options.readOnly && options.path !== ":memory:";
+      const instance = await DuckDBInstance.create(attach ? ":memory:" : options.path, {
         memory_limit: "256MB",
         threads: String(options.threads ?? 2),
         preserve_insertion_order: "false",
@@ -107,6 +113,15 @@ export class DuckDbSink implements Sink {
         ...(options.readOnly ? { access_mode: "READ_ONLY" } : {}),
       });
       const connection = await instance.connect();
+      if (attach) {
+        // Row group sizes other than the default need storage v1.2 (DuckDB 1.2 and later read it).
+        await connection.run(
+          `ATTACH ${
+            literal(options.path)
+          } AS ccpipe (ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, STORAGE_VERSION 'v1.2.0')`,
+        );
+        await connection.run("USE ccpipe");
+      }
       return new DuckDbSink(options.path, instance, connection);
     } catch (error) {
       throw new SinkError(`Cannot open the DuckDB file ${options.path}: ${(error as Error).message}`, {
