@@ -4,7 +4,6 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { denoFileSystem } from "../src/io/file_system.ts";
 import { runPipeline } from "../src/pipeline/run_pipeline.ts";
 import { DuckDbSink, openDuckDbSink } from "../src/sinks/duckdb.ts";
-import { normalizeText } from "../src/stages/normalize_text.ts";
 
 const fixture = new URL("../fixtures/claude_code_100/", import.meta.url).pathname;
 const expected = JSON.parse(await Deno.readTextFile(`${fixture}expected.json`));
@@ -64,8 +63,9 @@ Deno.test("the pipeline over claude_code_100 matches expected.json", async (t) =
       const prompts = await db.query("SELECT text FROM messages WHERE kind = 'human_prompt'");
       assertEquals(prompts.length, expected.typed_prompts);
       assertEquals(r.prompts.total, expected.typed_prompts);
+      // Stage 2 stores prompts normalised: "yes " and "commit this\r\n" equal their twins.
       assertEquals(
-        new Set(prompts.map((p) => normalizeText(String(p.text)))).size,
+        await one("SELECT COUNT(DISTINCT text) FROM messages WHERE kind = 'human_prompt'"),
         expected.distinct_prompt_texts,
       );
       assertEquals(
@@ -99,6 +99,46 @@ Deno.test("the pipeline over claude_code_100 matches expected.json", async (t) =
       const naiveOut = Object.values(naive).reduce((a, m) => a + m.output_tokens, 0);
       const ours = Object.values(got).reduce((a, m) => a + m.output_tokens, 0);
       if (!(naiveOut > ours)) throw new Error(`naive ${naiveOut} should exceed deduped ${ours}`);
+    });
+
+    await t.step("turns: a new one at each typed prompt only", async () => {
+      const rows = await db.query(
+        "SELECT source_file, source_line, turn FROM messages ORDER BY source_file, source_line",
+      );
+      const got: Record<string, string[]> = {};
+      for (const row of rows) {
+        const file = String(row.source_file).split("/").at(-1)!.replace(/\.jsonl$/, "");
+        (got[file] ??= []).push(`${row.source_line}:${row.turn ?? "-"}`);
+      }
+      assertEquals(
+        Object.fromEntries(Object.entries(got).map(([f, turns]) => [f, turns.join(" ")])),
+        expected.turns_by_file,
+      );
+    });
+
+    await t.step("usage event dates in UTC and in another time zone", async () => {
+      const byDate = async (sink: DuckDbSink) =>
+        Object.fromEntries(
+          (await sink.query(
+            "SELECT event_date::VARCHAR AS d, COUNT(*) AS n FROM usage GROUP BY 1 ORDER BY 1",
+          ))
+            .map((row) => [row.d, Number(row.n)]),
+        );
+      assertEquals(await byDate(db), expected.usage_responses_by_date.UTC);
+      const zoned = await Deno.makeTempDir({ prefix: "ccpipe-fixture-zone-" });
+      try {
+        await runPipeline({
+          sources: [`${fixture}projects`],
+          dataDir: zoned,
+          fs: denoFileSystem(),
+          openSink: () => openDuckDbSink(`${zoned}/ccpipe.duckdb`),
+          timeZone: "Pacific/Auckland",
+        });
+        await using auckland = await DuckDbSink.open({ path: `${zoned}/ccpipe.duckdb` });
+        assertEquals(await byDate(auckland), expected.usage_responses_by_date["Pacific/Auckland"]);
+      } finally {
+        await Deno.remove(zoned, { recursive: true }).catch(() => {});
+      }
     });
 
     await t.step("sessions and projects", async () => {

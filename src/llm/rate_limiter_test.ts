@@ -110,19 +110,43 @@ Deno.test("createRateLimiter() throws for invalid limits", () => {
 });
 
 Deno.test("rateLimiter permit.refund() gives a refused request's slot back at once", async () => {
-  let now = 0;
-  const clock = { now: () => now, sleep: () => new Promise<void>(() => {}) };
-  const limiter = createRateLimiter({ rpm: 2, clock });
-  (await limiter.acquire(1)).release();
-  const refused = await limiter.acquire(1);
+  const clock = new FakeClock({ start: 0 });
+  const limiter = createRateLimiter({ rpm: 2, tpm: 100, clock });
+  (await limiter.acquire(10)).release();
+  const refused = await limiter.acquire(80);
+  // The window is full (2 starts, 90 tokens): the next request waits a minute...
+  const { times, done } = grantTimes(limiter, clock, [20]);
+  await settle();
+  assert.deepEqual([times.length, limiter.pending], [0, 1]);
+  // ...until the 429's refund hands its start and its tokens back, with no time passing.
   refused.refund();
+  refused.refund(); // idempotent: one refund gives back one slot
   refused.release();
-  now = 1;
-  // Without the refund the window would hold 2 starts and this would wait a minute.
-  const third = await Promise.race([
-    limiter.acquire(1),
-    new Promise((r) => setTimeout(() => r("waited"), 50)),
-  ]);
-  if (third === "waited") throw new Error("the refunded slot was not given back");
-  (third as { release(): void }).release();
+  await settle();
+  await done;
+  assert.deepEqual(times, [0]);
+  // Window now: the first start (10 tokens) and the waiter's (20): full again for starts.
+  const late = grantTimes(limiter, clock, [1]);
+  await settle();
+  assert.equal(late.times.length, 0);
+  await clock.tick(60_000);
+  await late.done;
+  assert.deepEqual(late.times, [60_000]);
+});
+
+Deno.test("rateLimiter permit.refund() after the window moved on changes nothing", async () => {
+  const clock = new FakeClock({ start: 0 });
+  const limiter = createRateLimiter({ rpm: 1, clock });
+  const old = await limiter.acquire(1);
+  old.release();
+  await clock.tick(60_000);
+  const current = await limiter.acquire(1);
+  old.refund(); // its start already left the window: the current one must stay counted
+  const { times, done } = grantTimes(limiter, clock, [1]);
+  await settle();
+  assert.equal(times.length, 0);
+  await clock.tick(60_000);
+  await done;
+  assert.deepEqual(times, [120_000]);
+  current.release();
 });

@@ -32,11 +32,21 @@ function tree(texts: string[], prefix = "p") {
   return { "projects/-home-a/s1.jsonl": jsonl(records) };
 }
 
-async function runOnce(dataDir: string, sources: string[], prefilter: "spell" | "none" = "none") {
-  const config = parseCorrectionConfig({ batchSize: 3, workers: 2, maxRetries: 0, prefilter });
+async function runOnce(
+  dataDir: string,
+  sources: string[],
+  options: { model?: string; cacheDir?: string; prefilter?: "spell" | "none" } = {},
+) {
+  const config = parseCorrectionConfig({
+    batchSize: 3,
+    workers: 2,
+    maxRetries: 0,
+    prefilter: options.prefilter ?? "none",
+    model: options.model,
+  });
   const stage4 = createStage4({
     client: createGeminiClient({ apiKey: "test-key", model: config.model, timeoutMs: 5_000 }),
-    cacheDir: `${dataDir}/cache/gemini`,
+    cacheDir: options.cacheDir ?? `${dataDir}/cache/gemini`,
     config,
   });
   return await runPipeline({
@@ -157,7 +167,7 @@ Deno.test("runPipeline() with the spell prefilter sends only prompts with a flag
   message.content = [{ type: "text", text: "The zorblax module loads zorblax plugins." }];
   await using t = await writeTree({ "projects/-home-a/s1.jsonl": jsonl([...records, line]) });
   const dataDir = t.join("data");
-  const first = await runOnce(dataDir, [t.join("projects")], "spell");
+  const first = await runOnce(dataDir, [t.join("projects")], { prefilter: "spell" });
   // "fix teh loader" and "its already broken": 2 prompts, one batch of 3.
   assertEquals(mocks.gemini.calls.length, 1);
   const prompts = first.reconciliation.prompts;
@@ -246,4 +256,52 @@ Deno.test("runPipeline() with --sink none queues whole rows and a later run with
     .map((line) => JSON.parse(line));
   const first = staged.find((row) => row.uuid === "p0");
   assertEquals([first.corrected_text, first.correction_status], ["fix the loader", "corrected"]);
+});
+
+Deno.test("runPipeline() sends a prompt that failed on a server error again next run, never from the cache", async () => {
+  using mocks = startMocks({ gemini: { faults: [{ fault: "http503", rate: 1 }] } });
+  await using t = await writeTree(tree(TEXTS));
+  const dataDir = t.join("data");
+  const first = await runOnce(dataDir, [t.join("projects")]);
+  // 7 typed prompts: 6 distinct texts fail, the repeated "yes" shares its twin's status.
+  assertEquals(first.stage4?.details.statuses, { failed_http_5xx: 7 });
+  mocks.gemini.configure({ faults: [] });
+  mocks.gemini.reset();
+  const second = await runOnce(dataDir, [t.join("projects")]);
+  assertEquals(second.reconciliation.lines.read, 0);
+  assertEquals(second.reconciliation.prompts.carriedOver, 7);
+  assertEquals(second.reconciliation.prompts.cacheHits, 0);
+  assertEquals(mocks.gemini.calls.length, 2);
+  await using db = await DuckDbSink.open({ path: `${dataDir}/ccpipe.duckdb` });
+  const rows = await db.query(
+    "SELECT correction_status, COUNT(*) AS n FROM messages WHERE kind = 'human_prompt' GROUP BY 1 ORDER BY 1",
+  );
+  // "yes" (twice) needs no change; the other 5 had typos.
+  assertEquals(rows, [{ correction_status: "corrected", n: "5" }, {
+    correction_status: "unchanged",
+    n: "2",
+  }]);
+});
+
+Deno.test("runPipeline() over a cache shared by two models asks the new model again", async () => {
+  using mocks = startMocks({ gemini: {} });
+  await using t = await writeTree(tree(TEXTS));
+  const cacheDir = t.join("shared-cache");
+  await runOnce(t.join("data-1"), [t.join("projects")], { cacheDir });
+  assertEquals(mocks.gemini.calls.length, 2);
+  // The same model over the same cache: every answer is a cache hit.
+  mocks.gemini.reset();
+  const same = await runOnce(t.join("data-2"), [t.join("projects")], { cacheDir });
+  assertEquals([mocks.gemini.calls.length, same.reconciliation.prompts.cacheHits], [0, 6]);
+  // Another model: nothing of the first model's answers is reused.
+  mocks.gemini.reset();
+  const other = await runOnce(t.join("data-3"), [t.join("projects")], {
+    cacheDir,
+    model: "gemini-2.5-flash",
+  });
+  assertEquals([mocks.gemini.calls.length, other.reconciliation.prompts.cacheHits], [2, 0]);
+  assertEquals(mocks.gemini.calls.map((c) => c.model), ["gemini-2.5-flash", "gemini-2.5-flash"]);
+  await using db = await DuckDbSink.open({ path: t.join("data-3/ccpipe.duckdb") });
+  const [row] = await db.query("SELECT corrected_text, correction_model FROM messages WHERE uuid = 'p0'");
+  assertEquals(row, { corrected_text: "fix the loader", correction_model: "gemini-2.5-flash" });
 });

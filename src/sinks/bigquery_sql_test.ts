@@ -64,11 +64,48 @@ Deno.test("mergeStatement() upserts messages on uuid, keeps the correction group
   }
   assert.ok(lines[1].includes("`text` = S.`text`"));
   assert.ok(lines[1].includes("S.`text` IS DISTINCT FROM T.`text`"));
-  const columns = Tables.messages.columns.map((c) => `\`${c.name}\``);
+  // Every column of messages, in the table's order, written out.
+  const names = [
+    "uuid",
+    "message_key",
+    "parent_uuid",
+    "logical_parent_uuid",
+    "session_id",
+    "project_id",
+    "project",
+    "turn",
+    "timestamp",
+    "event_date",
+    "type",
+    "subtype",
+    "kind",
+    "role",
+    "model",
+    "api_message_id",
+    "request_id",
+    "text",
+    "tool_names",
+    "is_sidechain",
+    "is_meta",
+    "is_compact_summary",
+    "agent_id",
+    "git_branch",
+    "cc_version",
+    "source_file",
+    "source_line",
+    "source_offset",
+    "run_id",
+    "corrected_text",
+    "correction_status",
+    "correction_model",
+    "extra",
+    "machine_id",
+    "user_label",
+  ];
   assert.equal(
     lines[2],
-    `WHEN NOT MATCHED THEN INSERT (${columns.join(", ")}) VALUES (${
-      columns.map((c) => `S.${c}`).join(", ")
+    `WHEN NOT MATCHED THEN INSERT (${names.map((n) => `\`${n}\``).join(", ")}) VALUES (${
+      names.map((n) => `S.\`${n}\``).join(", ")
     })`,
   );
 });
@@ -176,4 +213,42 @@ Deno.test("mergeStatement() quotes a column named like a reserved word", () => {
   const { query } = mergeStatement(def, { target: ref("runs"), staging: ref("_stg_runs_r1") });
   assert.ok(query.includes("THEN UPDATE SET `select` = S.`select`"), query);
   assert.ok(query.includes("INSERT (`id`, `select`) VALUES (S.`id`, S.`select`)"), query);
+});
+
+Deno.test("mergeStatement() checks the sticky group and the key, and joins a composite key with AND", () => {
+  const target = { target: ref("t"), staging: ref("s") };
+  assert.throws(
+    () =>
+      mergeStatement(
+        { ...Tables.messages, stickyGroup: { guard: "corrected_text", columns: ["nope"] } },
+        target,
+      ),
+    new TypeError(
+      "Cannot build the MERGE of 'messages' as it names an unknown column: current value is nope",
+    ),
+  );
+  assert.throws(
+    () => mergeStatement({ ...Tables.usage, key: [] }, target),
+    new TypeError(
+      "Cannot build the MERGE of 'usage' as 'key' must list at least one column: current value is []",
+    ),
+  );
+  const composite = mergeStatement({ ...Tables.usage, key: ["usage_key", "model"] }, target).query;
+  assert.ok(
+    composite.split("\n")[0].endsWith(" S ON T.`usage_key` = S.`usage_key` AND T.`model` = S.`model`"),
+    composite,
+  );
+  assert.doesNotMatch(composite, /(SET |, )`model` = /);
+  assert.ok(composite.includes("PARTITION BY `usage_key`, `model` ORDER BY"), composite);
+  // The first machine to load a shared record keeps its stamp.
+  assert.ok(
+    mergeStatement(Tables.messages, target).query.includes(
+      "`machine_id` = COALESCE(T.`machine_id`, S.`machine_id`)",
+    ),
+  );
+  // Every column a key column: nothing to update on a match, only inserts.
+  const names = Tables.rejects.columns.map((c) => c.name);
+  const lines = mergeStatement({ ...Tables.rejects, key: names }, target).query.split("\n");
+  assert.equal(lines.length, 2);
+  assert.match(lines[1], /^WHEN NOT MATCHED THEN INSERT /);
 });

@@ -3,7 +3,7 @@ import { SinkError } from "../errors.ts";
 import type { MessageRow, UsageRow } from "../schema/mod.ts";
 import { NdjsonWriter } from "../pipeline/staging.ts";
 import { writeTree } from "../testing/write_tree.ts";
-import { messageRow, usageRow } from "../testing/rows.ts";
+import { messageRow, sessionRow, usageRow } from "../testing/rows.ts";
 import { duckdbCreateTable, DuckDbSink } from "./duckdb.ts";
 import { Tables } from "../schema/mod.ts";
 
@@ -15,7 +15,7 @@ function usage(key: string, output: number): UsageRow {
   return usageRow(0, "r1", { usage_key: key, output_tokens: output, total_tokens: 15 + output });
 }
 
-async function stage(dir: string, table: "messages" | "usage", rows: unknown[]) {
+async function stage(dir: string, table: "messages" | "usage" | "sessions", rows: unknown[]) {
   const writer = await NdjsonWriter.create(`${dir}/${table}-${crypto.randomUUID()}.ndjson`);
   for (const row of rows) await writer.write(row);
   return await writer.close(table);
@@ -106,6 +106,45 @@ Deno.test("DuckDbSink updates a usage row only with a larger token total", async
   assertEquals((await sink.query("SELECT output_tokens FROM usage"))[0].output_tokens, "200");
   await sink.load(await stage(tree.path, "usage", [usage("m1", 300)]));
   assertEquals((await sink.query("SELECT output_tokens FROM usage"))[0].output_tokens, "300");
+});
+
+Deno.test("DuckDbSink recomputes a session from its messages: the first day, whatever the load order", async () => {
+  await using tree = await writeTree({});
+  await using sink = await DuckDbSink.open({ path: tree.join("db.duckdb") });
+  await sink.prepare();
+  // A session over midnight in its zone, loaded latest first, plus a message of another session.
+  await sink.load(
+    await stage(tree.path, "messages", [
+      messageRow(1, "r1", {
+        uuid: "late",
+        session_id: "s-night",
+        timestamp: "2026-08-11T07:30:00.000Z",
+        event_date: "2026-08-11",
+      }),
+      messageRow(2, "r1", {
+        uuid: "early",
+        session_id: "s-night",
+        timestamp: "2026-08-11T06:30:00.000Z",
+        event_date: "2026-08-10",
+      }),
+      messageRow(4, "r1", {
+        uuid: "other",
+        session_id: "s-other",
+        timestamp: "2026-08-01T00:00:00.000Z",
+        event_date: "2026-08-01",
+      }),
+    ]),
+  );
+  await sink.load(await stage(tree.path, "sessions", [sessionRow(0, "r1", { session_id: "s-night" })]));
+  const rows = await sink.query(
+    `SELECT session_id, first_timestamp::VARCHAR AS first, last_timestamp::VARCHAR AS last,
+       event_date::VARCHAR AS day, message_count, human_prompt_count, assistant_count, tool_use_count
+     FROM sessions`,
+  );
+  // messageRow(1) is an assistant line using Bash and Read; messageRow(2) a typed prompt.
+  assertEquals(rows.map((r) => Object.values(r).map(String)), [
+    ["s-night", "2026-08-11 06:30:00", "2026-08-11 07:30:00", "2026-08-10", "2", "1", "1", "2"],
+  ]);
 });
 
 Deno.test("DuckDbSink.prepare() adds missing columns to an existing table", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { InputError } from "../errors.ts";
 import { denoFileSystem, type FileSystem } from "../io/file_system.ts";
 import type { ExtractEvent, RawRecord, SourceFile, Watermark } from "../schema/records.ts";
@@ -330,4 +331,148 @@ Deno.test("extract() does not open a file whose watermark is at its size, and re
   const grown = await run(tree.path, { fs, watermarks: new Map([[path, mark]]) });
   assert.deepEqual(opened, [path, path]);
   assert.deepEqual(grown.records.map((r) => [r.type, r.line]), [["x", 2]]);
+});
+
+// The watermark's head hash, computed here independently: sha256 of the 4 KiB before the offset, 16 hex chars.
+function sha16(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+}
+
+Deno.test("extract() hashes the 4 KiB before the watermark and reuses it when nothing new was read", async () => {
+  const line = (i: number) =>
+    `{"type":"user","uuid":"u${String(i).padStart(3, "0")}","pad":"${"x".repeat(60)}"}\n`;
+  const first = Array.from({ length: 60 }, (_, i) => line(i)).join(""); // 60 × 99 bytes = 5,940
+  await using tree = await writeTree({ "p/s.jsonl": first });
+  const path = tree.join("p/s.jsonl");
+  const one = await run(tree.path);
+  const bytes = new TextEncoder().encode(first);
+  assert.equal(bytes.length, 5_940);
+  assert.equal(one.done[0].watermark.headHash, sha16(bytes.subarray(5_940 - 4_096)));
+  // Appended lines: the new watermark hashes the 4 KiB before the new end.
+  await Deno.writeTextFile(path, line(60) + line(61), { append: true });
+  const two = await run(tree.path, { watermarks: new Map([[path, one.done[0].watermark]]) });
+  assert.deepEqual(two.records.map((r) => r.value.uuid), ["u060", "u061"]);
+  const all = await Deno.readFile(path);
+  assert.equal(two.done[0].watermark.headHash, sha16(all.subarray(6_138 - 4_096)));
+  // A third run resumes from there: nothing is read again.
+  const three = await run(tree.path, { watermarks: new Map([[path, two.done[0].watermark]]) });
+  assert.deepEqual([three.records.length, three.done[0].watermark.headHash], [
+    0,
+    two.done[0].watermark.headHash,
+  ]);
+});
+
+Deno.test("extract() gives an empty file the hash of no bytes", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": "" });
+  const { done } = await run(tree.path);
+  assert.deepEqual([done[0].watermark.offset, done[0].watermark.headHash], [0, "e3b0c44298fc1c14"]);
+});
+
+Deno.test("extract() reports the bytes left when it resumes, and the size it read when the file grew", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"a"}\n' });
+  const path = tree.join("p/s.jsonl");
+  const fs = denoFileSystem();
+  const mark = (await run(tree.path)).done[0].watermark;
+  // Discovered at 13 + 13 bytes, then 13 more were appended before Stage 1 read it.
+  await Deno.writeTextFile(path, '{"type":"b"}\n', { append: true });
+  const files: SourceFile[] = [{ path, root: tree.path, size: 26, mtimeMs: 0 }];
+  await Deno.writeTextFile(path, '{"type":"c"}\n', { append: true });
+  const started: number[] = [];
+  const events = await Array.fromAsync(extract(files, {
+    fs,
+    watermarks: new Map([[path, mark]]),
+    progress: { fileStarted: (_, size) => started.push(size), bytesRead: () => {}, fileDone: () => {} },
+  }));
+  assert.deepEqual(started, [13]);
+  const done = events.find((e): e is FileDone => e.kind === "file_done")!;
+  assert.deepEqual([done.watermark.size, done.watermark.offset, done.bytesRead], [39, 39, 26]);
+});
+
+Deno.test("extract() treats tab, vertical tab, form feed and CR as blank", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '\t\n\v\n\f\n\r\n \n \r \n{"type":"a"}\n' });
+  const { records, rejects, done } = await run(tree.path);
+  assert.deepEqual([records.length, rejects.length, done[0].blankLines], [1, 0, 6]);
+});
+
+Deno.test("extract() finds a glued record after a stub full of braces and quotes", async () => {
+  // Braces not followed by a quote, and quotes before braces, in the stub: only `{"` starts a candidate.
+  const stub = '{"type":"assistant","text":"see {x} and "{ or {} "';
+  const glued = '{"type":"user","uuid":"u7","message":{"role":"user","content":"go"}}';
+  await using tree = await writeTree({ "p/s.jsonl": `${stub}${glued}\n` });
+  const { records, rejects } = await run(tree.path);
+  assert.deepEqual(records.map((r) => [r.offset, r.bytes, r.value.uuid]), [[
+    stub.length,
+    glued.length,
+    "u7",
+  ]]);
+  assert.deepEqual([rejects[0].line_bytes, rejects[0].prefix], [stub.length, stub]);
+});
+
+Deno.test("extract() skips a file deleted after discovery, with or without a watermark", async () => {
+  await using tree = await writeTree({ "p/a.jsonl": '{"type":"a"}\n', "p/b.jsonl": '{"type":"b"}\n' });
+  const fs = denoFileSystem();
+  const [a, b] = [tree.join("p/a.jsonl"), tree.join("p/b.jsonl")];
+  const marks = new Map((await run(tree.path)).done.map((d) => [d.watermark.path, d.watermark]));
+  await Deno.writeTextFile(a, '{"type":"a"}\n{"type":"a2"}\n'); // grown: read from its watermark
+  const files = await discover([tree.path], { fs });
+  await Deno.remove(b);
+  const calls: string[] = [];
+  const progress = {
+    fileStarted: (path: string) => calls.push(`start ${path.slice(-7)}`),
+    bytesRead: () => {},
+    fileDone: (path: string) => calls.push(`done ${path.slice(-7)}`),
+  };
+  // b had a watermark: its head cannot be hashed any more.
+  const resumed = await Array.fromAsync(extract(files, { fs, watermarks: marks, progress }));
+  assert.deepEqual(resumed.map((e) => e.kind === "record" ? e.record.type : e.kind), ["a2", "file_done"]);
+  assert.deepEqual(calls, ["start a.jsonl", "done a.jsonl", "start b.jsonl", "done b.jsonl"]);
+  // Without watermarks: the read itself finds it gone.
+  const fresh = await Array.fromAsync(extract(files, { fs }));
+  assert.deepEqual(fresh.map((e) => e.kind === "record" ? e.record.type : e.kind), ["a", "a2", "file_done"]);
+});
+
+Deno.test("extract() plans the bytes left to read from the watermarks", async () => {
+  await using tree = await writeTree({ "p/a.jsonl": '{"type":"a"}\n', "p/b.jsonl": '{"type":"b"}\n' });
+  const fs = denoFileSystem();
+  const first = await run(tree.path);
+  const marks = new Map([[first.done[0].watermark.path, first.done[0].watermark]]);
+  await Deno.writeTextFile(tree.join("p/a.jsonl"), '{"type":"a2"}\n', { append: true });
+  const planned: [number, number][] = [];
+  await Array.fromAsync(extract(await discover([tree.path], { fs }), {
+    fs,
+    watermarks: marks,
+    progress: {
+      readPlanned: (files, bytes) => planned.push([files, bytes]),
+      fileStarted: () => {},
+      bytesRead: () => {},
+      fileDone: () => {},
+    },
+  }));
+  // a: 14 new bytes after its watermark; b: all 13 (no watermark).
+  assert.deepEqual(planned, [[2, 27]]);
+});
+
+Deno.test("extract() keeps the byte scan in step past a brace with no quote after it", async () => {
+  // From the end: `{"k"…` fails, then `{ "c"` is no candidate, then the glued record's start parses.
+  const stub = '{ "t":"cut';
+  const glued = '{"type":"user","uuid":"u8","a":{"k":1},"b":{ "c":2}}';
+  await using tree = await writeTree({ "p/s.jsonl": `${stub}${glued}\n` });
+  const { records, rejects } = await run(tree.path);
+  assert.deepEqual(records.map((r) => [r.offset, r.bytes, r.value.uuid]), [[
+    stub.length,
+    glued.length,
+    "u8",
+  ]]);
+  assert.deepEqual([rejects[0].line_bytes, rejects[0].prefix], [stub.length, stub]);
+});
+
+Deno.test("extract() says why a stub before a glued record is not a record", async () => {
+  const glued = '{"type":"user","uuid":"u9"}';
+  await using tree = await writeTree({ "p/s.jsonl": `[1, 2]${glued}\n` });
+  const { records, rejects } = await run(tree.path);
+  assert.deepEqual(records.map((r) => r.value.uuid), ["u9"]);
+  assert.equal(
+    rejects[0].error,
+    "Truncated record followed by a complete one: Expected a JSON object but got an array",
+  );
 });

@@ -168,3 +168,213 @@ Deno.test("Inventory keeps a record type named __proto__ as data", () => {
   const types = inventory.manifest(NOW).totals.recordTypes;
   assert.equal(Object.getOwnPropertyDescriptor(types, "__proto__")?.value, 1);
 });
+
+function record(file: string, value: Record<string, unknown>): ExtractEvent {
+  const type = typeof value.type === "string" ? value.type : "(none)";
+  return { kind: "record", record: { file, line: 1, offset: 0, bytes: 1, type, value } };
+}
+
+Deno.test("Inventory builds the whole manifest from events, files and count maps sorted by code point", () => {
+  const files: SourceFile[] = [
+    { path: "/r/p/b.jsonl", root: "/r", size: 100, mtimeMs: 5 },
+    { path: "/r/p/a.jsonl", root: "/r", size: 40, mtimeMs: 6 },
+    { path: "/r/p/B.jsonl", root: "/r", size: 7, mtimeMs: 7 },
+  ];
+  const inventory = new Inventory(["/r"], files);
+  inventory.observe(record("/r/p/b.jsonl", {
+    type: "user",
+    timestamp: "2026-05-02T10:00:00.000Z",
+    message: {
+      content: [null, "text", { type: 3 }, { type: "tool_use" }, { type: "tool_use", name: "Read" }, {
+        type: "text",
+        name: "NotATool",
+      }],
+    },
+  }));
+  inventory.observe(record("/r/p/b.jsonl", { type: "Zed", timestamp: "yesterday" }));
+  inventory.observe(record("/r/p/a.jsonl", { type: "user", timestamp: 2026 })); // a number is no timestamp
+  inventory.observe(record("/r/p/a.jsonl", { timestamp: "2026-05-01T08:00:00.000Z", message: "plain" }));
+  inventory.observe(record("/r/p/a.jsonl", { type: "user", timestamp: "2026-05-03T00:00:00.000Z" }));
+  inventory.observe({
+    kind: "reject",
+    reject: {
+      reject_key: "k",
+      source_file: "/r/p/a.jsonl",
+      line_number: 4,
+      byte_offset: 30,
+      error: "e",
+      prefix: "{",
+      line_bytes: 1,
+    },
+  });
+  inventory.observe({
+    kind: "file_done",
+    watermark: { path: "/r/p/a.jsonl", size: 48, mtimeMs: 9, offset: 48, lines: 6, headHash: "h" },
+    bytesRead: 48,
+    linesRead: 6,
+    blankLines: 2,
+  });
+  const manifest = inventory.manifest(NOW);
+  assert.deepEqual(manifest.files, [
+    {
+      path: "/r/p/B.jsonl",
+      size: 7,
+      mtimeMs: 7,
+      lines: 0,
+      blankLines: 0,
+      records: 0,
+      rejects: 0,
+      recordTypes: {},
+    },
+    {
+      path: "/r/p/a.jsonl",
+      size: 48,
+      mtimeMs: 9,
+      lines: 6,
+      blankLines: 2,
+      records: 3,
+      rejects: 1,
+      recordTypes: { "(none)": 1, user: 2 },
+    },
+    {
+      path: "/r/p/b.jsonl",
+      size: 100,
+      mtimeMs: 5,
+      lines: 0,
+      blankLines: 0,
+      records: 2,
+      rejects: 0,
+      recordTypes: { Zed: 1, user: 1 },
+    },
+  ]);
+  const { fields, ...totals } = manifest.totals;
+  assert.deepEqual(totals, {
+    files: 3,
+    bytes: 155,
+    lines: 6,
+    records: 5,
+    rejects: 1,
+    blankLines: 2,
+    recordTypes: { "(none)": 1, Zed: 1, user: 3 },
+    contentBlockTypes: { text: 1, tool_use: 2 },
+    toolNames: { Read: 1 },
+    firstTimestamp: "2026-05-01T08:00:00.000Z",
+    lastTimestamp: "2026-05-03T00:00:00.000Z",
+    filesWithRejects: 1,
+  });
+  assert.deepEqual(Object.keys(totals.recordTypes), ["(none)", "Zed", "user"]);
+  assert.deepEqual(fields, {
+    message: 2,
+    "message.content": 1,
+    "message.content[].name": 2,
+    "message.content[].type": 4,
+    timestamp: 5,
+    type: 4,
+  });
+  assert.deepEqual(Object.keys(fields), [
+    "message",
+    "message.content",
+    "message.content[].name",
+    "message.content[].type",
+    "timestamp",
+    "type",
+  ]);
+  // 1 malformed line of the 4 non-blank lines read: 25%.
+  assert.deepEqual([manifest.verdict, manifest.reasons], ["caution", [
+    "25.0% of the lines are malformed, more than 5%",
+    "3 files, 5 records, 1 malformed line in 1 file",
+  ]]);
+});
+
+Deno.test("Inventory stops listing fields 9 levels deep, one level into tool payloads", () => {
+  const inventory = new Inventory([], []);
+  const deep = { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: 1 } } } } } } } } } };
+  const listed = { x: [{ y: [{ z: [{ w: [{ v: [{ u: [{ t: [{ s: [{ r: [{ q: 1 }] }] }] }] }] }] }] }] }] };
+  inventory.observe(record("/f", { ...deep, ...listed, toolUseResult: { out: { deeper: 1 } }, n: [1, 2] }));
+  const fields = Object.keys(inventory.manifest(NOW).totals.fields);
+  assert.deepEqual(fields, [
+    "a",
+    "a.b",
+    "a.b.c",
+    "a.b.c.d",
+    "a.b.c.d.e",
+    "a.b.c.d.e.f",
+    "a.b.c.d.e.f.g",
+    "a.b.c.d.e.f.g.h",
+    "a.b.c.d.e.f.g.h.i",
+    "n",
+    "toolUseResult",
+    "toolUseResult.out",
+    "x",
+    "x[].y",
+    "x[].y[].z",
+    "x[].y[].z[].w",
+    "x[].y[].z[].w[].v",
+    "x[].y[].z[].w[].v[].u",
+    "x[].y[].z[].w[].v[].u[].t",
+    "x[].y[].z[].w[].v[].u[].t[].s",
+    "x[].y[].z[].w[].v[].u[].t[].s[].r",
+  ]);
+});
+
+Deno.test("Inventory keeps at most 10,000 field paths", () => {
+  const inventory = new Inventory([], []);
+  const wide: Record<string, unknown> = {};
+  for (let i = 0; i < 9_998; i++) wide[`k${i}`] = 1;
+  wide.list = [{ inner: 1, more: 1, last: 1 }];
+  inventory.observe(record("/f", wide));
+  const fields = inventory.manifest(NOW).totals.fields;
+  // 9,998 keys + list + list[].inner: the "[]" level is not a field; the 10,001st and later are dropped.
+  assert.equal(Object.keys(fields).length, 10_000);
+  assert.deepEqual([fields["list"], fields["list[].inner"], fields["list[].more"]], [1, 1, undefined]);
+});
+
+Deno.test("Inventory says why an empty corpus is no-go", () => {
+  assert.deepEqual(new Inventory(["/r"], []).manifest(NOW).reasons, [
+    "No transcript files (*.jsonl) were found under the roots",
+  ]);
+});
+
+Deno.test("Inventory keeps the latest time whatever the order, and lists no key of a file-backup map", () => {
+  const inventory = new Inventory([], []);
+  inventory.observe(record("/f", { timestamp: "2026-05-03T00:00:00.000Z" }));
+  inventory.observe(record("/f", { timestamp: "2026-05-02T00:00:00.000Z" }));
+  inventory.observe(record("/f", { snapshot: { trackedFileBackups: { README: { v: 1 }, Makefile: {} } } }));
+  const { totals } = inventory.manifest(NOW);
+  assert.deepEqual([totals.firstTimestamp, totals.lastTimestamp], [
+    "2026-05-02T00:00:00.000Z",
+    "2026-05-03T00:00:00.000Z",
+  ]);
+  assert.deepEqual(totals.fields, { snapshot: 1, "snapshot.trackedFileBackups": 1, timestamp: 2 });
+});
+
+Deno.test("Inventory stops at the field cap even for an array field seen before it", () => {
+  const inventory = new Inventory([], []);
+  const wide: Record<string, unknown> = { list: 5 };
+  for (let i = 0; i < 9_999; i++) wide[`k${i}`] = 1;
+  inventory.observe(record("/f", wide));
+  inventory.observe(record("/f", { list: [{ inner: 1 }] }));
+  const fields = inventory.manifest(NOW).totals.fields;
+  assert.deepEqual([Object.keys(fields).length, fields.list, fields["list[].inner"]], [10_000, 2, undefined]);
+});
+
+Deno.test("Inventory says go when a rerun finds no new line, and no-go over empty files", () => {
+  const file: SourceFile = { path: "/p/s.jsonl", root: "/p", size: 120, mtimeMs: 0 };
+  const rerun = new Inventory(["/p"], [file]);
+  rerun.observe({
+    kind: "file_done",
+    watermark: { path: file.path, size: 120, mtimeMs: 0, offset: 120, lines: 3, headHash: "h" },
+    bytesRead: 0,
+    linesRead: 0,
+    blankLines: 0,
+  });
+  assert.deepEqual([rerun.manifest(NOW).verdict, rerun.manifest(NOW).reasons], [
+    "go",
+    ["No new line in the 1 file since the last run"],
+  ]);
+  const empty = new Inventory(["/p"], [{ ...file, size: 0 }]);
+  assert.deepEqual([empty.manifest(NOW).verdict, empty.manifest(NOW).reasons], [
+    "no-go",
+    ["None of the 1 file holds a parseable record"],
+  ]);
+});

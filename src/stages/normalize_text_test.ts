@@ -27,3 +27,14 @@ Deno.test("normalizeText() catches a line's trailing tab before the last line an
   assertEquals(normalizeText("a\t\nb"), "a\nb");
   assertEquals(normalizeText("```\na\t\n```\nb \t"), "```\na\t\n```\nb");
 });
+
+Deno.test("normalizeText() starts a new blank run after each text line", () => {
+  assertEquals(normalizeText("a\n\n\nb\n\n\nc"), "a\n\nb\n\nc");
+});
+
+Deno.test("normalizeText() knows an indented fence, trims its line's end, and ignores a fence mid-line", () => {
+  const fenced = "  ```js title  \n  x   \n\n\n  ```\t";
+  assertEquals(normalizeText(`see:\n${fenced}\nafter`), "see:\n  ```js title\n  x   \n\n\n  ```\nafter");
+  // "```" after text opens nothing: the blank run after it still collapses.
+  assertEquals(normalizeText("run ```ls``` now\n\n\n\ndone  "), "run ```ls``` now\n\ndone");
+});

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { RawRecord } from "../schema/mod.ts";
 
 let counter = 0;
 
@@ -53,4 +54,16 @@ export function assistantLine(
 /** Joins records as JSONL text (each line ends in `\n`). */
 export function jsonl(records: unknown[]): string {
   return records.map((r) => JSON.stringify(r) + "\n").join("");
+}
+
+/** Wraps JSON objects as Stage 1 records of `file`, one per line, 100 bytes apart. */
+export function rawRecords(file: string, values: Record<string, unknown>[]): RawRecord[] {
+  return values.map((value, i) => ({
+    file,
+    line: i + 1,
+    offset: i * 100,
+    bytes: 99,
+    type: typeof value.type === "string" ? value.type : "(none)",
+    value,
+  }));
 }
