@@ -18,6 +18,7 @@ const MODULES: Record<string, string[]> = {
   "src/stages/normalize_text.ts": ["src/stages/normalize_text_test.ts"],
   "src/stages/usage.ts": ["src/stages/usage_test.ts"],
   "src/state/fingerprint_set.ts": ["src/state/fingerprint_set_test.ts"],
+  "src/state/pending_queue.ts": ["src/state/pending_queue_test.ts"],
   "src/state/state_store.ts": ["src/state/state_store_test.ts"],
   "src/state/watermarks.ts": ["src/state/watermarks_test.ts"],
   "src/pipeline/reconcile.ts": ["src/pipeline/reconcile_test.ts"],
