@@ -38,3 +38,8 @@ Deno.test("normalizeText() knows an indented fence, trims its line's end, and ig
   // "```" after text opens nothing: the blank run after it still collapses.
   assertEquals(normalizeText("run ```ls``` now\n\n\n\ndone  "), "run ```ls``` now\n\ndone");
 });
+
+Deno.test("normalizeText() finds a single trailing space or CR with nothing else to change", () => {
+  assertEquals(normalizeText("a \nb"), "a\nb");
+  assertEquals(normalizeText("a\r\nb"), "a\nb");
+});
