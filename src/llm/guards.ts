@@ -6,6 +6,7 @@
  * @module
  */
 import type { CorrectionAnswer, CorrectionItem } from "../schema/correction.ts";
+import { PLACEHOLDER, placeholdersIn } from "./redact.ts";
 
 /** The guards, as they appear in `rejected_<guard>` statuses. */
 export type GuardName =
@@ -38,7 +39,6 @@ const INLINE_CODE = /`[^`\n]+`/g;
 const URL = /\b(?:https?|ftp|file):\/\/[^\s<>"'`)\]]+/g;
 const PATH =
   /(?:^|(?<=[\s("'=:,]))(?:~|\.{1,2})?\/[\w.@+-]+(?:\/[\w.@+-]*)*|(?:^|(?<=[\s("'=:,]))[\w.@-]+(?:\/[\w.@+-]+)+\.\w{1,8}\b|\b[A-Za-z]:\\[\w.\\ -]+/g;
-const PLACEHOLDER = /\{\{SECRET_\d+\}\}/g;
 
 /**
  * Checks that an answer carries exactly the ids sent, each once.
@@ -68,7 +68,7 @@ export function matchIds(
  * @returns Placeholders, code spans, URLs and paths, each with repeats.
  */
 export function protectedSpans(text: string): Record<"placeholder" | "code_span" | "url" | "path", string[]> {
-  const placeholder = text.match(PLACEHOLDER) ?? [];
+  const placeholder = placeholdersIn(text);
   const fenced = text.match(FENCED) ?? [];
   let rest = text.replace(FENCED, " ");
   const inline = rest.match(INLINE_CODE) ?? [];
@@ -130,7 +130,7 @@ export function checkItem(original: string, corrected: string, bounds: GuardBoun
     for (const [span, n] of needed) if (countOf(corrected, span) < n) return guard;
   }
   // A corrected text that gained placeholders invented them.
-  if ((corrected.match(PLACEHOLDER) ?? []).length > spans.placeholder.length) return "placeholder";
+  if (placeholdersIn(corrected).length > spans.placeholder.length) return "placeholder";
   const a = original.length, b = corrected.length;
   const longer = Math.max(a, b), shorter = Math.min(a, b);
   if (longer - shorter > SLACK_CHARS && longer > bounds.maxLengthRatio * Math.max(shorter, 1)) {

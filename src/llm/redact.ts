@@ -8,7 +8,8 @@
  */
 import { findSecrets } from "./secret_rules.ts";
 
-const PLACEHOLDER = /\{\{SECRET_(\d+)\}\}/g;
+/** A `{{SECRET_n}}` placeholder (global; the capture is `n`). */
+export const PLACEHOLDER = /\{\{SECRET_(\d+)\}\}/g;
 
 /** A redacted text and the secrets its placeholders stand for (`secrets[0]` is `{{SECRET_1}}`). */
 export interface Redacted {

@@ -1,6 +1,6 @@
 // Identity helpers shared by Stage 2 (usage rows) and Stage 3 (message rows).
 import { stableId } from "../ids.ts";
-import type { Envelope, RawRecord } from "../schema/mod.ts";
+import type { RawRecord } from "../schema/mod.ts";
 
 /** Session of a record: its `sessionId`, else the file name without `.jsonl` (sniffly's fallback). */
 export function sessionIdOf(raw: RawRecord, env: { sessionId?: string | null }): string {
@@ -57,9 +57,4 @@ export function eventDateOf(iso: string | null, timeZone = "UTC"): string | null
     dateFormats.set(timeZone, format);
   }
   return format.format(new Date(iso));
-}
-
-/** Shorthand for the envelope's working directory. */
-export function cwdOf(env: Envelope): string | null {
-  return env.cwd ?? null;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { RawRecord } from "../schema/mod.ts";
-import { cwdOf, eventDateOf, isoTimestamp, projectIdOf, sessionIdOf } from "./_identity.ts";
+import { eventDateOf, isoTimestamp, projectIdOf, sessionIdOf } from "./_identity.ts";
 
 const raw = (file: string): RawRecord => ({ file, line: 1, offset: 0, bytes: 2, type: "user", value: {} });
 
@@ -65,9 +65,4 @@ Deno.test("eventDateOf() gives the calendar day in the zone asked for", () => {
   assert.equal(eventDateOf("2026-05-02T12:30:00.000Z", "Pacific/Auckland"), "2026-05-03");
   assert.equal(eventDateOf("2026-01-09T23:00:00.000Z", "Europe/Paris"), "2026-01-10");
   assert.throws(() => eventDateOf("2026-05-02T03:30:00.000Z", "Mars/Olympus"), RangeError);
-});
-
-Deno.test("cwdOf() is the envelope's cwd or null", () => {
-  assert.equal(cwdOf({ type: "user", uuid: "u", cwd: "/a" }), "/a");
-  assert.equal(cwdOf({ type: "user", uuid: "u" }), null);
 });

@@ -127,20 +127,6 @@ export function toMessageRow(record: CleanRecord, options: IdentifyOptions): Mes
 }
 
 /**
- * Stage 3 over Stage 2's records.
- *
- * @param source Unique clean records.
- * @param options Run id, turn state and prompt status.
- * @returns One `messages` row per record, in input order.
- */
-export async function* identify(
-  source: AsyncIterable<CleanRecord>,
-  options: IdentifyOptions,
-): AsyncGenerator<MessageRow> {
-  for await (const record of source) yield toMessageRow(record, options);
-}
-
-/**
  * A `sessions` row with no facts yet: zero counts, no times, no title.
  *
  * @param sessionId The session.

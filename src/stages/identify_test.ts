@@ -4,13 +4,7 @@ import { FingerprintSet } from "../state/fingerprint_set.ts";
 import { assistantLine, rawRecords, userPrompt } from "../testing/records.ts";
 import { classify } from "./classify.ts";
 import { clean, type CleanRecord, createCleanStats } from "./clean.ts";
-import {
-  identify,
-  type IdentifyOptions,
-  MAX_STORED_TEXT_CHARS,
-  SessionAccumulator,
-  toMessageRow,
-} from "./identify.ts";
+import { type IdentifyOptions, MAX_STORED_TEXT_CHARS, SessionAccumulator, toMessageRow } from "./identify.ts";
 import { UsageAccumulator } from "./usage.ts";
 
 function rowOf(value: Record<string, unknown>) {
@@ -71,12 +65,8 @@ async function identifyAll(
   options: Partial<IdentifyOptions> = {},
 ): Promise<MessageRow[]> {
   const records = await cleanRecords(values);
-  async function* source() {
-    yield* records;
-  }
-  return await Array.fromAsync(
-    identify(source(), { runId: "r1", turns: new Map(), promptStatus: "pending", ...options }),
-  );
+  const identifyOptions = { runId: "r1", turns: new Map(), promptStatus: "pending" as const, ...options };
+  return records.map((record) => toMessageRow(record, identifyOptions));
 }
 
 function toolResult(
@@ -97,7 +87,7 @@ function toolUse(name: string, fields: Record<string, unknown> = {}): Record<str
   return line;
 }
 
-Deno.test("identify() bumps the turn on typed prompts only, not on tool results, meta or commands", async () => {
+Deno.test("toMessageRow() bumps the turn on typed prompts only, not on tool results, meta or commands", async () => {
   const rows = await identifyAll([
     { type: "system", uuid: "sys", sessionId: "s1", subtype: "init", content: "started" },
     userPrompt("first question", { uuid: "p1" }),
@@ -132,7 +122,7 @@ Deno.test("identify() bumps the turn on typed prompts only, not on tool results,
   ]);
 });
 
-Deno.test("identify() continues each session's turn count from the state of earlier runs", async () => {
+Deno.test("toMessageRow() continues each session's turn count from the state of earlier runs", async () => {
   const turns = new Map([["s1", 4]]);
   const rows = await identifyAll([
     toolResult("t", "late output", { uuid: "r9" }),
@@ -143,7 +133,7 @@ Deno.test("identify() continues each session's turn count from the state of earl
   assertEquals([...turns], [["s1", 5], ["s3", 1]]);
 });
 
-Deno.test("identify() builds the whole messages row of a prompt and of a tool use", async () => {
+Deno.test("toMessageRow() builds the whole messages row of a prompt and of a tool use", async () => {
   const [prompt, use] = await identifyAll([
     userPrompt("fix teh bug  ", {
       uuid: "p1",
@@ -235,7 +225,7 @@ Deno.test("identify() builds the whole messages row of a prompt and of a tool us
   );
 });
 
-Deno.test("identify() cuts long tool output but never a prompt", async () => {
+Deno.test("toMessageRow() cuts long tool output but never a prompt", async () => {
   const long = "x".repeat(MAX_STORED_TEXT_CHARS + 10);
   const [prompt, output, exact] = await identifyAll([
     userPrompt(long, { uuid: "p1" }),
@@ -247,7 +237,7 @@ Deno.test("identify() cuts long tool output but never a prompt", async () => {
   assertEquals(exact.text?.length, 65_536);
 });
 
-Deno.test("identify() keeps unknown fields in extra, or only their names when they are huge", async () => {
+Deno.test("toMessageRow() keeps unknown fields in extra, or only their names when they are huge", async () => {
   const [small, huge, none] = await identifyAll([
     userPrompt("a", { uuid: "p1", planContent: "short" }),
     userPrompt("b", { uuid: "p2", planContent: "z".repeat(MAX_STORED_TEXT_CHARS), other: 1 }),
@@ -260,7 +250,7 @@ Deno.test("identify() keeps unknown fields in extra, or only their names when th
   ]);
 });
 
-Deno.test("identify() flags meta and compaction rows and leaves known fields out of extra", async () => {
+Deno.test("toMessageRow() flags meta and compaction rows and leaves known fields out of extra", async () => {
   const rows = await identifyAll([
     userPrompt("Caveat", { uuid: "m1", isMeta: true, userType: "external" }),
     userPrompt("Summary of the earlier session", { uuid: "c1", isCompactSummary: true }),
@@ -275,12 +265,12 @@ Deno.test("identify() flags meta and compaction rows and leaves known fields out
   ]);
 });
 
-Deno.test("identify() repairs a lone surrogate in extra and says so", async () => {
+Deno.test("toMessageRow() repairs a lone surrogate in extra and says so", async () => {
   const [row] = await identifyAll([userPrompt("a", { uuid: "p1", note: "cut \uD83D here" })]);
   assertEquals(row.extra, { note: "cut \uFFFD here", ccpipe_sanitised: ["lone surrogate replaced"] });
 });
 
-Deno.test("identify() keeps extra up to exactly 64 KiB of JSON", async () => {
+Deno.test("toMessageRow() keeps extra up to exactly 64 KiB of JSON", async () => {
   // {"planContent":"…"} is 18 characters around the value.
   const [fits, over] = await identifyAll([
     userPrompt("a", { uuid: "p1", planContent: "z".repeat(MAX_STORED_TEXT_CHARS - 18) }),
