@@ -131,7 +131,8 @@ function* walkDirectory(root: string, dir: string): Generator<SourceFile> {
   }
 }
 
-function readRange(path: string, offset: number, length: number): Uint8Array {
+/** Opens `path` for reading at byte `offset`; a failure is an {@linkcode InputError} naming the file. */
+function openAt(path: string, offset: number): Deno.FsFile {
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path, { read: true });
@@ -140,6 +141,16 @@ function readRange(path: string, offset: number, length: number): Uint8Array {
   }
   try {
     if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
+    return file;
+  } catch (error) {
+    file.close();
+    throw toInputError(error, "file", path);
+  }
+}
+
+function readRange(path: string, offset: number, length: number): Uint8Array {
+  const file = openAt(path, offset);
+  try {
     const out = new Uint8Array(length);
     let filled = 0;
     while (filled < length) {
@@ -162,14 +173,8 @@ async function* read(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array> {
   signal?.throwIfAborted();
-  let file: Deno.FsFile;
+  const file = openAt(path, offset);
   try {
-    file = Deno.openSync(path, { read: true });
-  } catch (error) {
-    throw toInputError(error, "file", path);
-  }
-  try {
-    if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
     // Buffers sized to what the file holds: most transcripts are far smaller than a chunk, and a
     // chunk-sized buffer per file (and another to find the end) was most of a run's memory churn.
     let remaining = file.statSync().size - offset;

@@ -168,16 +168,19 @@ async function runReport(flags: ParsedFlags, positionals: string[], ctx: Command
   const timeZone = timeZoneFrom(flags, ctx);
   await using warehouse = await openReportWarehouse(flags, ctx);
   const facts = await readUsage(warehouse, eventDateWindow(since, until));
+  const filters = {
+    timeZone,
+    since,
+    until,
+    project: flags.project as string | undefined,
+    machine: flags.machine as string | undefined,
+    user: flags.user as string | undefined,
+  };
   if (kind === "html") {
     const { writeHtmlReport } = await import("../../report/html_report.ts");
     const out = resolve((flags.out as string | undefined) ?? "ccpipe-report.html");
     const written = await writeHtmlReport(warehouse, facts, out, {
-      timeZone,
-      since,
-      until,
-      project: flags.project as string | undefined,
-      machine: flags.machine as string | undefined,
-      user: flags.user as string | undefined,
+      ...filters,
       includeText: flags["include-text"] === true,
       now: new Date(ctx.clock.now()),
     });
@@ -192,13 +195,8 @@ async function runReport(flags: ParsedFlags, positionals: string[], ctx: Command
     return 0;
   }
   const report = buildReport(facts, {
+    ...filters,
     kind: kind as ReportKind,
-    timeZone,
-    since,
-    until,
-    project: flags.project as string | undefined,
-    machine: flags.machine as string | undefined,
-    user: flags.user as string | undefined,
     breakdown: flags.breakdown as BreakdownDimension | undefined,
   });
   for (const model of report.unpriced_models) {
