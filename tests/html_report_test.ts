@@ -38,6 +38,57 @@ async function fixtureDataDir() {
   return tree;
 }
 
+/** Writes `ccpipe report html` of `dataDir` to `out` (with `extra` flags) and checks that it succeeded. */
+async function writeReport(out: string, dataDir: string, ...extra: string[]): Promise<void> {
+  const result = await cli(["report", "html", ...extra, "--out", out, "--data-dir", dataDir]);
+  assertEquals(result.code, 0, result.stderr.join("\n"));
+}
+
+/**
+ * Headless Chromium with one page that records console errors and warnings, uncaught errors, failed
+ * requests (`problems`) and every URL it asks for (`requests`); closed at scope end.
+ */
+async function openBrowser() {
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu"],
+    defaultViewport: { width: 1400, height: 1000 },
+  });
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  const requests: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warn") problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`uncaught: ${e}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+  page.on("request", (r) => requests.push(r.url()));
+  return {
+    page,
+    problems,
+    requests,
+    /** How many pixels each canvas painted (-1 for a missing one). */
+    async paintedPixels(ids: readonly string[]): Promise<[string, number][]> {
+      // The function runs in the page, so it is passed as text: Deno's type library has no DOM.
+      return await page.evaluate(`${JSON.stringify(ids)}.map((id) => {
+        const canvas = document.getElementById(id);
+        if (!canvas) return [id, -1];
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) n++;
+        return [id, n];
+      })`) as [string, number][];
+    },
+    /** Opens a page file and waits until its script says it is ready. */
+    async show(path: string): Promise<void> {
+      await page.goto(`file://${path}`, { waitUntil: "load" });
+      await page.waitForSelector("html[data-ready=true]", { timeout: 10_000 });
+    },
+    [Symbol.asyncDispose]: () => browser.close(),
+  };
+}
+
 Deno.test("ccpipe report html keeps prompt text out unless --include-text, and writes nothing on bad input", async () => {
   await using tree = await fixtureDataDir();
   const data = ["--data-dir", tree.join("data")];
@@ -107,81 +158,36 @@ Deno.test({
   ignore: !haveChromium,
   async fn() {
     await using tree = await fixtureDataDir();
-    const out = await cli([
-      "report",
-      "html",
-      "--out",
-      tree.join("report.html"),
-      "--data-dir",
-      tree.join("data"),
-    ]);
-    assertEquals(out.code, 0, out.stderr.join("\n"));
-    const browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu"],
-      defaultViewport: { width: 1400, height: 1000 },
-    });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error" || m.type() === "warn") problems.push(`console.${m.type()}: ${m.text()}`);
-      });
-      page.on("pageerror", (e) => problems.push(`uncaught: ${e}`));
-      page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-      const requests: string[] = [];
-      page.on("request", (r) => requests.push(r.url()));
-      await page.goto(`file://${tree.join("report.html")}`, { waitUntil: "load" });
-      await page.waitForSelector("html[data-ready=true]", { timeout: 10_000 });
+    await writeReport(tree.join("report.html"), tree.join("data"));
+    await using browser = await openBrowser();
+    const { page, problems, requests } = browser;
+    await browser.show(tree.join("report.html"));
 
-      // Each chart drew: its canvas has painted (non-transparent) pixels.
-      // (The function runs in the page, so it is passed as text: Deno's type library has no DOM.)
-      const painted = await page.evaluate(`${JSON.stringify(CHART_IDS)}.map((id) => {
-        const canvas = document.getElementById(id);
-        if (!canvas) return [id, -1];
-        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-        let n = 0;
-        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) n++;
-        return [id, n];
-      })`) as [string, number][];
-      for (const [id, n] of painted) assert(Number(n) > 500, `${id} drew ${n} pixels`);
+    // Each chart drew: its canvas has painted (non-transparent) pixels.
+    for (const [id, n] of await browser.paintedPixels(CHART_IDS)) assert(n > 500, `${id} drew ${n} pixels`);
 
-      // The session table: 7 rows, newest first; sorting by cost and filtering by project change it.
-      const rows = () => page.$$eval("#sessions tbody tr", (trs) => trs.map((tr) => tr.textContent ?? ""));
-      assertEquals((await rows()).length, 7);
-      await page.click('#sessions th[data-col="cost_usd"]');
-      assertMatch((await rows())[0], /\$0\.1280$/);
-      await page.select("#f-project", "/home/dana/code/ml_notebooks");
-      assertEquals((await rows()).length, 2);
-      await page.click('input[value="weekly"]');
-      assertEquals(await page.$$eval("canvas", (c) => c.length), CHART_IDS.length);
+    // The session table: 7 rows, newest first; sorting by cost and filtering by project change it.
+    const rows = () => page.$$eval("#sessions tbody tr", (trs) => trs.map((tr) => tr.textContent ?? ""));
+    assertEquals((await rows()).length, 7);
+    await page.click('#sessions th[data-col="cost_usd"]');
+    assertMatch((await rows())[0], /\$0\.1280$/);
+    await page.select("#f-project", "/home/dana/code/ml_notebooks");
+    assertEquals((await rows()).length, 2);
+    await page.click('input[value="weekly"]');
+    assertEquals(await page.$$eval("canvas", (c) => c.length), CHART_IDS.length);
 
-      const shot = `${Deno.env.get("CCPIPE_SCREENSHOT_DIR") ?? tree.path}/report.png`;
-      await page.click('input[value="daily"]');
-      await page.select("#f-project", "");
-      await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
-      assert((await Deno.stat(shot)).size > 10_000);
+    const shot = `${Deno.env.get("CCPIPE_SCREENSHOT_DIR") ?? tree.path}/report.png`;
+    await page.click('input[value="daily"]');
+    await page.select("#f-project", "");
+    await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
+    assert((await Deno.stat(shot)).size > 10_000);
 
-      // With --include-text, the prompts table too (46 typed prompts, one page of 50).
-      const text = await cli([
-        "report",
-        "html",
-        "--include-text",
-        "--out",
-        tree.join("text.html"),
-        "--data-dir",
-        tree.join("data"),
-      ]);
-      assertEquals(text.code, 0);
-      await page.goto(`file://${tree.join("text.html")}`, { waitUntil: "load" });
-      await page.waitForSelector("html[data-ready=true]", { timeout: 10_000 });
-      assertEquals(await page.$$eval("#prompts-body tr", (trs) => trs.length), 46);
-      assertEquals(problems, []);
-      assertEquals(requests.filter((u) => !u.startsWith("file:") && !u.startsWith("data:")), []);
-    } finally {
-      await browser.close();
-    }
+    // With --include-text, the prompts table too (46 typed prompts, one page of 50).
+    await writeReport(tree.join("text.html"), tree.join("data"), "--include-text");
+    await browser.show(tree.join("text.html"));
+    assertEquals(await page.$$eval("#prompts-body tr", (trs) => trs.length), 46);
+    assertEquals(problems, []);
+    assertEquals(requests.filter((u) => !u.startsWith("file:") && !u.startsWith("data:")), []);
   },
 });
 
@@ -203,41 +209,12 @@ Deno.test({
         machine: { machine_id: name, user_label: null },
       });
     }
-    const out = await cli([
-      "report",
-      "html",
-      "--out",
-      tree.join("team.html"),
-      "--data-dir",
-      tree.join("data"),
-    ]);
-    assertEquals(out.code, 0, out.stderr.join("\n"));
-    const browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu"],
-      defaultViewport: { width: 1400, height: 1000 },
-    });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error" || m.type() === "warn") problems.push(`console.${m.type()}: ${m.text()}`);
-      });
-      page.on("pageerror", (e) => problems.push(`uncaught: ${e}`));
-      await page.goto(`file://${tree.join("team.html")}`, { waitUntil: "load" });
-      await page.waitForSelector("html[data-ready=true]", { timeout: 10_000 });
-      const painted = await page.evaluate(`(() => {
-        const canvas = document.getElementById("chart-machines");
-        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-        let n = 0;
-        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) n++;
-        return n;
-      })()`) as number;
-      assert(painted > 500, `chart-machines drew ${painted} pixels`);
-      assertEquals(problems, []);
-    } finally {
-      await browser.close();
-    }
+    await writeReport(tree.join("team.html"), tree.join("data"));
+    await using browser = await openBrowser();
+    const { page, problems } = browser;
+    await browser.show(tree.join("team.html"));
+    const [[, painted]] = await browser.paintedPixels(["chart-machines"]);
+    assert(painted > 500, `chart-machines drew ${painted} pixels`);
+    assertEquals(problems, []);
   },
 });
