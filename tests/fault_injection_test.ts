@@ -161,16 +161,21 @@ function serveGemini():
   };
 }
 
+/** Appends the second part of the transcripts (new lines, one new file) to the tree's sources. */
+async function appendPartTwo(tree: { join(...parts: string[]): string }): Promise<void> {
+  for (const [path, text] of Object.entries(PART_2)) {
+    await Deno.mkdir(tree.join(path, ".."), { recursive: true });
+    await Deno.writeTextFile(tree.join(path), text, { append: true });
+  }
+}
+
 Deno.test("a run killed with SIGKILL at any step is completed by a plain rerun: same tables, every prompt corrected", async () => {
   await using tree = await writeTree(PART_1);
   await using gemini = serveGemini();
   const h = new Harness(tree.path, gemini.endpoint);
   const template = tree.join("template");
   assertEquals((await h.run(template, { llm: false })).code, 0);
-  for (const [path, text] of Object.entries(PART_2)) {
-    await Deno.mkdir(tree.join(path, ".."), { recursive: true });
-    await Deno.writeTextFile(tree.join(path), text, { append: true });
-  }
+  await appendPartTwo(tree);
 
   const clean = tree.join("clean");
   await copyDir(template, clean);
@@ -220,10 +225,7 @@ Deno.test("a run without a key killed in its commit loses no waiting prompt", as
   const h = new Harness(tree.path, gemini.endpoint);
   const template = tree.join("template");
   assertEquals((await h.run(template, { llm: false })).code, 0);
-  for (const [path, text] of Object.entries(PART_2)) {
-    await Deno.mkdir(tree.join(path, ".."), { recursive: true });
-    await Deno.writeTextFile(tree.join(path), text, { append: true });
-  }
+  await appendPartTwo(tree);
   const clean = tree.join("clean");
   await copyDir(template, clean);
   assertEquals((await h.run(clean, { llm: false })).code, 0);
