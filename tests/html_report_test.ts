@@ -211,7 +211,7 @@ Deno.test({
     }
     await writeReport(tree.join("team.html"), tree.join("data"));
     await using browser = await openBrowser();
-    const { page, problems } = browser;
+    const { problems } = browser;
     await browser.show(tree.join("team.html"));
     const [[, painted]] = await browser.paintedPixels(["chart-machines"]);
     assert(painted > 500, `chart-machines drew ${painted} pixels`);
