@@ -1334,3 +1334,15 @@ export function fakeAuthClient(): unknown {
     credentials: { access_token: "mock-access-token", token_type: "Bearer" },
   };
 }
+
+/**
+ * The text of an application-default credentials file (`GOOGLE_APPLICATION_CREDENTIALS`) for a user
+ * account: the mock's token endpoint trades its refresh token for an access token, so the real ADC chain
+ * runs end to end with no real credentials.
+ */
+export const FAKE_ADC_FILE: string = JSON.stringify({
+  type: "authorized_user",
+  client_id: "test-client.apps.googleusercontent.com",
+  client_secret: "test-secret",
+  refresh_token: "test-refresh-token",
+});

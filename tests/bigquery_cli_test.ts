@@ -2,7 +2,7 @@
 // application-default credentials chain (an authorized-user credentials file, refreshed at the mock's
 // token endpoint), as a user would run it.
 import { deepStrictEqual as assertEquals, match as assertMatch } from "node:assert/strict";
-import { startMocks } from "../mocks/mod.ts";
+import { FAKE_ADC_FILE, startMocks } from "../mocks/mod.ts";
 import { recordingOutput } from "../src/cli/logger.ts";
 import { main } from "../src/cli/main.ts";
 import { writeTree } from "../src/testing/write_tree.ts";
@@ -12,12 +12,7 @@ const fixture = new URL("../fixtures/claude_code_100/projects", import.meta.url)
 Deno.test("ccpipe run --sink bigquery loads the fixture once, idempotently, with load jobs only", async () => {
   using mocks = startMocks({ bigquery: { projectId: "ccpipe-test", jobPollsUntilDone: 1 } });
   await using tree = await writeTree({
-    "adc.json": JSON.stringify({
-      type: "authorized_user",
-      client_id: "test-client.apps.googleusercontent.com",
-      client_secret: "test-secret",
-      refresh_token: "test-refresh-token",
-    }),
+    "adc.json": FAKE_ADC_FILE,
     // Project and dataset from the environment below; the poll interval from the config file.
     "ccpipe.json": JSON.stringify({ bigquery: { jobPollIntervalMs: 5 } }),
   });
@@ -86,12 +81,7 @@ Deno.test("ccpipe run --sink bigquery without a dataset explains what is missing
 Deno.test("ccpipe doctor checks BigQuery access through the credentials chain", async () => {
   using _mocks = startMocks({ bigquery: { projectId: "ccpipe-test" } });
   await using tree = await writeTree({
-    "adc.json": JSON.stringify({
-      type: "authorized_user",
-      client_id: "c.apps.googleusercontent.com",
-      client_secret: "s",
-      refresh_token: "r",
-    }),
+    "adc.json": FAKE_ADC_FILE,
   });
   const saved = Deno.env.get("GOOGLE_APPLICATION_CREDENTIALS");
   Deno.env.set("GOOGLE_APPLICATION_CREDENTIALS", tree.join("adc.json"));

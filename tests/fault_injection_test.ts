@@ -12,7 +12,7 @@ import { createGeminiMock, type GeminiMock } from "../mocks/gemini.ts";
 import { FAULT_POINT_MESSAGE, FaultPoints } from "../src/fault_point.ts";
 import { DuckDbSink } from "../src/sinks/duckdb.ts";
 import { assistantLine, jsonl, userPrompt } from "../src/testing/records.ts";
-import { writeTree } from "../src/testing/write_tree.ts";
+import { type Tree, writeTree } from "../src/testing/write_tree.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 // `deno task ccpipe`'s permissions, the network narrowed to the loopback mock.
@@ -161,24 +161,27 @@ function serveGemini():
   };
 }
 
-/** Appends the second part of the transcripts (new lines, one new file) to the tree's sources. */
-async function appendPartTwo(tree: { join(...parts: string[]): string }): Promise<void> {
+/**
+ * Builds the two data dirs both kill tests start from: `template` has loaded part 1 without a key, and
+ * `clean` is its copy; part 2 is then appended to the sources (new lines, one new file).
+ */
+async function startingPoint(tree: Tree, h: Harness): Promise<{ template: string; clean: string }> {
+  const template = tree.join("template");
+  assertEquals((await h.run(template, { llm: false })).code, 0);
   for (const [path, text] of Object.entries(PART_2)) {
     await Deno.mkdir(tree.join(path, ".."), { recursive: true });
     await Deno.writeTextFile(tree.join(path), text, { append: true });
   }
+  const clean = tree.join("clean");
+  await copyDir(template, clean);
+  return { template, clean };
 }
 
 Deno.test("a run killed with SIGKILL at any step is completed by a plain rerun: same tables, every prompt corrected", async () => {
   await using tree = await writeTree(PART_1);
   await using gemini = serveGemini();
   const h = new Harness(tree.path, gemini.endpoint);
-  const template = tree.join("template");
-  assertEquals((await h.run(template, { llm: false })).code, 0);
-  await appendPartTwo(tree);
-
-  const clean = tree.join("clean");
-  await copyDir(template, clean);
+  const { template, clean } = await startingPoint(tree, h);
   const first = await h.run(clean);
   assertEquals([first.code, first.stderr], [0, ""]);
   const expected = await tables(clean);
@@ -223,11 +226,7 @@ Deno.test("a run without a key killed in its commit loses no waiting prompt", as
   await using tree = await writeTree(PART_1);
   await using gemini = serveGemini();
   const h = new Harness(tree.path, gemini.endpoint);
-  const template = tree.join("template");
-  assertEquals((await h.run(template, { llm: false })).code, 0);
-  await appendPartTwo(tree);
-  const clean = tree.join("clean");
-  await copyDir(template, clean);
+  const { template, clean } = await startingPoint(tree, h);
   assertEquals((await h.run(clean, { llm: false })).code, 0);
   assertEquals((await h.run(clean)).code, 0);
   const expected = await tables(clean);

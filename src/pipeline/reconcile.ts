@@ -4,6 +4,17 @@
  * @module
  */
 
+/** Where each typed prompt went in Stage 4: these add up to the run's prompts. */
+export interface PromptOutcomes {
+  sent: number;
+  cacheHits: number;
+  skipped: number;
+  dedupedInRun: number;
+  pending: number;
+  /** Distinct prompts the local prefilter found clean (`unchanged_local`): kept as typed, no call. */
+  cleanLocal: number;
+}
+
 /** Counts that must add up; each `balanced` flag says whether its equation holds. */
 export interface Reconciliation {
   lines: {
@@ -28,17 +39,10 @@ export interface Reconciliation {
     /** parsed = unique + duplicates + withoutUuid + invalid */
     balanced: boolean;
   };
-  prompts: {
+  prompts: PromptOutcomes & {
     /** Typed prompts of this run plus those carried over from an earlier run's pending list. */
     total: number;
     carriedOver: number;
-    sent: number;
-    cacheHits: number;
-    skipped: number;
-    dedupedInRun: number;
-    pending: number;
-    /** Distinct prompts the local prefilter found clean (`unchanged_local`): no call. */
-    cleanLocal: number;
     /** total = sent + cacheHits + skipped + dedupedInRun + pending + cleanLocal */
     balanced: boolean;
   };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { PromptOutcomes } from "./reconcile.ts";
 import type { CorrectionConfig } from "../llm/config.ts";
 import { type CorrectionCache, createDiskCache } from "../llm/disk_cache.ts";
 import type { CorrectionClient } from "../llm/gemini_client.ts";
@@ -33,14 +34,7 @@ export interface Stage4Runner {
 }
 
 /** What Stage 4 reports to the run. */
-export interface Stage4Accounting {
-  sent: number;
-  cacheHits: number;
-  skipped: number;
-  dedupedInRun: number;
-  pending: number;
-  /** Distinct prompts the local prefilter found clean: kept as typed, no call. */
-  cleanLocal: number;
+export interface Stage4Accounting extends PromptOutcomes {
   calls: number;
   tokensIn: number;
   tokensOut: number;

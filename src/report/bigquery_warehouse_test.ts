@@ -1,7 +1,7 @@
 // The same reports against BigQuery: the fixture loaded into the BigQuery mock by `ccpipe run --sink
 // bigquery`, then `ccpipe report --sink bigquery` must print what the DuckDB report prints.
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { fakeAuthClient } from "../../mocks/bigquery.ts";
+import { FAKE_ADC_FILE, fakeAuthClient } from "../../mocks/bigquery.ts";
 import { startMocks } from "../../mocks/mod.ts";
 import { recordingOutput } from "../cli/logger.ts";
 import { main } from "../cli/main.ts";
@@ -19,12 +19,7 @@ async function withBigQueryCli(
   body: (tree: Tree, cli: (args: string[]) => Promise<string[]>) => Promise<void>,
 ) {
   await using tree = await writeTree({
-    "adc.json": JSON.stringify({
-      type: "authorized_user",
-      client_id: "test-client.apps.googleusercontent.com",
-      client_secret: "test-secret",
-      refresh_token: "test-refresh-token",
-    }),
+    "adc.json": FAKE_ADC_FILE,
     "ccpipe.json": JSON.stringify({ bigquery: { jobPollIntervalMs: 5 } }),
   });
   const env = (name: string) =>
