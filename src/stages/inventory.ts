@@ -70,9 +70,57 @@ const MAP_PATHS = new Set(["snapshot.trackedFileBackups"]);
 /** Schemaless tool payloads: listed one level deep only. */
 const ONE_LEVEL_KEYS = new Set(["toolUseResult", "input"]);
 const FIELD_NAME = /^[A-Za-z_$][\w$-]*$/;
+/**
+ * A valid UTC timestamp as `toISOString()` writes it, days 29–31 left out (`Date.parse` rolls 2026-02-30
+ * over to March). Among such strings text order is time order.
+ */
+const CANONICAL_TIME =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
 /** A {@linkcode FileManifest} being counted: record types in a Map until the manifest is written. */
-type FileTally = Omit<FileManifest, "recordTypes"> & { recordTypes: Map<string, number> };
+type FileTally = Omit<FileManifest, "recordTypes"> & {
+  recordTypes: Map<string, number>;
+  /** Size and mtime come from a `file_done` watermark, not only from the constructor. */
+  watermarked: boolean;
+};
+
+/** One file's counts in an {@linkcode InventorySnapshot}. */
+export interface FileSnapshot {
+  path: string;
+  lines: number;
+  blankLines: number;
+  records: number;
+  rejects: number;
+  recordTypes: Map<string, number>;
+  /** Size and mtime of the file's `file_done` watermark; `undefined` when this inventory saw none. */
+  watermark: { size: number; mtimeMs: number } | undefined;
+}
+
+/** A field path's occurrences and the paths under it, in an {@linkcode InventorySnapshot}. */
+export interface FieldCounts {
+  count: number;
+  /** The fields of the objects in this field, by name. */
+  children: Map<string, FieldCounts> | undefined;
+  /** The fields of the objects in this field's arrays. */
+  items: FieldCounts | undefined;
+}
+
+/**
+ * What an {@linkcode Inventory} observed, as plain data that `structuredClone` and `postMessage` copy.
+ * Roots and the constructor's file list are not in it (the inventory that merges has its own), nor the
+ * memo of which keys are field names (it only saves work); the field cap is counted again on merging.
+ */
+export interface InventorySnapshot {
+  files: FileSnapshot[];
+  recordTypes: Map<string, number>;
+  contentBlockTypes: Map<string, number>;
+  toolNames: Map<string, number>;
+  /** The field tree from its (unnamed) root. */
+  fields: FieldCounts;
+  /** Earliest and latest top-level timestamps, ms since the epoch; `Infinity` / `-Infinity` when none. */
+  first: number;
+  last: number;
+}
 
 /**
  * Accumulates the {@linkcode Manifest} from `extract()` events.
@@ -97,14 +145,21 @@ export class Inventory {
   #recordTypes = new Map<string, number>();
   #blockTypes = new Map<string, number>();
   #toolNames = new Map<string, number>();
-  #fields: FieldNode = { path: "", count: 0, children: undefined, leaf: false, oneLevel: false };
+  #fields: FieldNode = newNode("", "");
   #fieldCount = 0;
   #fieldNames = new Map<string, boolean>();
   #first = Infinity;
   #last = -Infinity;
+  /** `#first` and `#last` as canonical text, or "~" and "" (outside any timestamp) when not known. */
+  #firstText = "~";
+  #lastText = "";
 
   /**
    * Starts an inventory of `files`, found under `roots`.
+   *
+   * A Web Worker's inventory, whose {@linkcode snapshot} is merged into the main one, is best started as
+   * `new Inventory([], [])`: the main inventory lists roots and every file found, and a worker's own file
+   * list would add nothing (sizes and mtimes from it are not carried over, only `file_done` watermarks).
    *
    * @param roots The source roots, reported as given.
    * @param files The files Stage 0 found; each is listed even if no event mentions it.
@@ -135,11 +190,68 @@ export class Inventory {
         break;
       case "file_done": {
         const tally = this.#tally(event.watermark.path, event.watermark.size, event.watermark.mtimeMs);
+        tally.watermarked = true;
         tally.lines += event.linesRead;
         tally.blankLines += event.blankLines;
         break;
       }
     }
+  }
+
+  /**
+   * Copies out what this inventory observed, for another inventory's {@linkcode merge}.
+   *
+   * @returns Plain data (objects, arrays, Maps) that `structuredClone` and `postMessage` copy; later
+   *   observations do not change it.
+   */
+  snapshot(): InventorySnapshot {
+    return {
+      files: [...this.#files.values()].map((tally): FileSnapshot => ({
+        path: tally.path,
+        lines: tally.lines,
+        blankLines: tally.blankLines,
+        records: tally.records,
+        rejects: tally.rejects,
+        recordTypes: new Map(tally.recordTypes),
+        watermark: tally.watermarked ? { size: tally.size, mtimeMs: tally.mtimeMs } : undefined,
+      })),
+      recordTypes: new Map(this.#recordTypes),
+      contentBlockTypes: new Map(this.#blockTypes),
+      toolNames: new Map(this.#toolNames),
+      fields: copyFields(this.#fields),
+      first: this.#first,
+      last: this.#last,
+    };
+  }
+
+  /**
+   * Adds another inventory's observations to this one's.
+   *
+   * When the events of a run are split into groups of whole files, each group observed by its own
+   * inventory, merging the groups' snapshots into an inventory started with the run's roots and files
+   * gives the manifest one inventory observing every event would give, field counts included, in any
+   * order of merging, while fewer than 10,000 field paths are seen. Past that cap the merged manifest may
+   * keep other paths than a single inventory would (and undercount a path that one of the inventories
+   * had to drop): each inventory kept the paths it saw first.
+   *
+   * @param snapshot Another inventory's {@linkcode snapshot}.
+   */
+  merge(snapshot: InventorySnapshot): void {
+    for (const file of snapshot.files) {
+      const tally = this.#tally(file.path, file.watermark?.size, file.watermark?.mtimeMs);
+      if (file.watermark !== undefined) tally.watermarked = true;
+      tally.lines += file.lines;
+      tally.blankLines += file.blankLines;
+      tally.records += file.records;
+      tally.rejects += file.rejects;
+      add(tally.recordTypes, file.recordTypes);
+    }
+    add(this.#recordTypes, snapshot.recordTypes);
+    add(this.#blockTypes, snapshot.contentBlockTypes);
+    add(this.#toolNames, snapshot.toolNames);
+    this.#mergeFields(this.#fields, snapshot.fields);
+    this.#widen(snapshot.first);
+    this.#widen(snapshot.last);
   }
 
   /**
@@ -217,6 +329,7 @@ export class Inventory {
         records: 0,
         rejects: 0,
         recordTypes: new Map(),
+        watermarked: false,
       };
       this.#files.set(path, tally);
     }
@@ -227,13 +340,7 @@ export class Inventory {
 
   #inspect(record: RawRecord): void {
     const value = record.value;
-    if (typeof value.timestamp === "string") {
-      const time = Date.parse(value.timestamp);
-      if (Number.isFinite(time)) {
-        if (time < this.#first) this.#first = time;
-        if (time > this.#last) this.#last = time;
-      }
-    }
+    if (typeof value.timestamp === "string") this.#timestamp(value.timestamp);
     const message = value.message;
     if (isObject(message) && Array.isArray(message.content)) {
       for (const block of message.content) {
@@ -247,45 +354,77 @@ export class Inventory {
     this.#collectFields(value, this.#fields, 0);
   }
 
+  #timestamp(text: string): void {
+    // Parsing is costly and most timestamps are canonical and inside the range already seen: comparing
+    // their text with the range's, when that is canonical too, settles them.
+    const canonical = CANONICAL_TIME.test(text);
+    if (canonical && text > this.#firstText && text < this.#lastText) return;
+    this.#widen(Date.parse(text), canonical ? text : undefined);
+  }
+
+  /** Widens the time range to `time` (ignored unless finite); `text` is its canonical form if known. */
+  #widen(time: number, text?: string): void {
+    if (!Number.isFinite(time)) return;
+    if (time < this.#first) {
+      this.#first = time;
+      this.#firstText = text ?? "~";
+    }
+    if (time > this.#last) {
+      this.#last = time;
+      this.#lastText = text ?? "";
+    }
+  }
+
   #collectFields(object: Record<string, unknown>, node: FieldNode, depth: number): void {
-    // An object keyed by data (file paths, ids) is a map: its keys are not fields.
-    for (const key in object) if (!this.#isFieldName(key)) return;
+    // An object keyed by data (file paths, ids) is a map: its keys are not fields. A key already in the
+    // tree passed that test before, so only new keys are tested.
+    const children = node.children ??= new Map();
+    for (const key in object) if (!children.has(key) && !this.#isFieldName(key)) return;
     for (const key in object) {
-      const child = this.#child(node, key);
+      const child = children.get(key) ?? this.#child(node, key);
       if (child === undefined) continue; // the field cap is reached
       child.count++;
-      if (depth >= MAX_FIELD_DEPTH || child.leaf) continue;
       const value = object[key];
-      if (child.oneLevel) {
-        if (isObject(value)) this.#collectFields(value, child, MAX_FIELD_DEPTH);
-      } else if (Array.isArray(value)) {
-        const items = this.#child(child, "[]");
+      if (depth >= MAX_FIELD_DEPTH || child.leaf || typeof value !== "object" || value === null) continue;
+      if (!Array.isArray(value)) {
+        const next = child.oneLevel ? MAX_FIELD_DEPTH : depth + 1;
+        this.#collectFields(value as Record<string, unknown>, child, next);
+      } else if (!child.oneLevel) {
+        const items = this.#items(child);
         if (items === undefined) continue;
         for (const item of value) if (isObject(item)) this.#collectFields(item, items, depth + 1);
-      } else if (isObject(value)) {
-        this.#collectFields(value, child, depth + 1);
       }
     }
   }
 
-  /** The node for `key` under `node`, created on first sight while under the cap. */
-  #child(node: FieldNode, key: string): FieldNode | undefined {
-    node.children ??= new Map();
-    let child = node.children.get(key);
-    if (child === undefined) {
-      if (this.#fieldCount >= MAX_FIELDS) return undefined;
-      const path = node.path === "" ? key : key === "[]" ? `${node.path}[]` : `${node.path}.${key}`;
-      child = {
-        path,
-        count: 0,
-        children: undefined,
-        leaf: MAP_PATHS.has(path),
-        oneLevel: ONE_LEVEL_KEYS.has(key),
-      };
-      node.children.set(key, child);
-      if (key !== "[]") this.#fieldCount++;
+  #mergeFields(node: FieldNode, counts: FieldCounts): void {
+    for (const [key, from] of counts.children ?? []) {
+      const child = node.children?.get(key) ?? this.#child(node, key);
+      if (child === undefined) continue; // the field cap is reached
+      child.count += from.count;
+      this.#mergeFields(child, from);
     }
+    if (counts.items === undefined) return;
+    const items = this.#items(node);
+    if (items !== undefined) this.#mergeFields(items, counts.items);
+  }
+
+  /** A new node for field `key` under `node`, unless the field cap is reached. */
+  #child(node: FieldNode, key: string): FieldNode | undefined {
+    if (this.#fieldCount >= MAX_FIELDS) return undefined;
+    this.#fieldCount++;
+    const child = newNode(node.path === "" ? key : `${node.path}.${key}`, key);
+    (node.children ??= new Map()).set(key, child);
     return child;
+  }
+
+  /** The node of the items of the arrays in field `node`, created on first sight while under the cap. */
+  #items(node: FieldNode): FieldNode | undefined {
+    // Not a field itself, but a node all the same: it is not created past the cap either.
+    if (node.items === undefined && this.#fieldCount < MAX_FIELDS) {
+      node.items = newNode(`${node.path}[]`, "[]");
+    }
+    return node.items;
   }
 
   #isFieldName(key: string): boolean {
@@ -303,19 +442,41 @@ export class Inventory {
 interface FieldNode {
   path: string;
   count: number;
+  /** The fields of the objects in this field, by name. */
   children: Map<string, FieldNode> | undefined;
+  /** The fields of the objects in this field's arrays (path `${path}[]`). */
+  items: FieldNode | undefined;
   /** A map-valued field: its keys are not listed. */
   leaf: boolean;
   /** A schemaless payload: listed one level deep. */
   oneLevel: boolean;
 }
 
+function newNode(path: string, key: string): FieldNode {
+  return {
+    path,
+    count: 0,
+    children: undefined,
+    items: undefined,
+    leaf: MAP_PATHS.has(path),
+    oneLevel: ONE_LEVEL_KEYS.has(key),
+  };
+}
+
+function copyFields(node: FieldNode): FieldCounts {
+  return {
+    count: node.count,
+    children: node.children && new Map([...node.children].map(([key, child]) => [key, copyFields(child)])),
+    items: node.items && copyFields(node.items),
+  };
+}
+
 function flattenFields(node: FieldNode, out: Map<string, number>): void {
-  if (node.children === undefined) return;
-  for (const [key, child] of node.children) {
-    if (key !== "[]") out.set(child.path, child.count);
+  for (const child of node.children?.values() ?? []) {
+    out.set(child.path, child.count);
     flattenFields(child, out);
   }
+  if (node.items !== undefined) flattenFields(node.items, out);
 }
 
 function judge(t: {
@@ -360,6 +521,10 @@ function judge(t: {
 
 function increment(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+function add(into: Map<string, number>, counts: Map<string, number>): void {
+  for (const [key, n] of counts) into.set(key, (into.get(key) ?? 0) + n);
 }
 
 function toRecord(map: Map<string, number>): Record<string, number> {

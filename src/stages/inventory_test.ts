@@ -378,3 +378,224 @@ Deno.test("Inventory says go when a rerun finds no new line, and no-go over empt
     ["None of the 1 file holds a parseable record"],
   ]);
 });
+
+/** A small deterministic generator (mulberry32), so a failing stream can be replayed from its seed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A run's files and events: nested fields, arrays, path-keyed maps, rejects and `file_done`s. */
+function generateRun(seed: number): { files: SourceFile[]; events: ExtractEvent[][] } {
+  const next = random(seed);
+  const below = (n: number) => Math.floor(next() * n);
+  const pick = <T>(items: T[]): T => items[below(items.length)];
+  const names = [
+    "a",
+    "b",
+    "type",
+    "id",
+    "toolUseResult",
+    "input",
+    "snapshot",
+    "trackedFileBackups",
+    "x-y",
+    "$k",
+  ];
+  const mapKeys = ["src/a.ts", "/home/u/p/README.md", "9lives", "[]", "a b"];
+  const value = (depth: number): unknown => {
+    const roll = next();
+    if (depth > 10 || roll < 0.3) return pick([1, "s", null, false]);
+    if (roll < 0.5) return Array.from({ length: below(3) }, () => value(depth + 1));
+    const keys = roll < 0.6 ? [...names, ...mapKeys] : names;
+    return Object.fromEntries(Array.from({ length: below(4) }, () => [pick(keys), value(depth + 1)]));
+  };
+  const time = () =>
+    pick([
+      new Date(Date.UTC(2026, below(12), 1 + below(28), below(24), below(60))).toISOString(),
+      `2026-02-${pick(["28", "29", "30"])}T${pick(["00", "24"])}:00:00.000Z`,
+      "2026-03-01T00:00:00.000+01:00",
+      "2026-13-01T00:00:00.000Z",
+    ]);
+  const block = () =>
+    pick([
+      { type: "text", text: "t" },
+      {
+        type: "tool_use",
+        id: "toolu",
+        name: pick(["Read", "Bash"]),
+        input: { command: "ls", deep: { x: 1 } },
+      },
+      { type: "tool_result", tool_use_id: "toolu", content: [{ type: "text", text: "ok" }] },
+    ]);
+  const record = (): Record<string, unknown> => {
+    const record: Record<string, unknown> = { ...value(0) as object, uuid: "u" };
+    if (next() < 0.8) record.type = pick(["user", "assistant", "summary"]);
+    if (next() < 0.8) record.timestamp = time();
+    if (next() < 0.5) record.message = { role: "user", content: Array.from({ length: below(4) }, block) };
+    if (next() < 0.2) {
+      record.snapshot = { trackedFileBackups: { "src/a.ts": { version: 1 } }, messageId: "m" };
+    }
+    return record;
+  };
+  const files: SourceFile[] = [];
+  const events: ExtractEvent[][] = [];
+  for (let f = 0; f < 6; f++) {
+    const path = `/r/p/s${f}.jsonl`;
+    // s0 is only found, s5 is not found (it appears meanwhile), s3 ends without a file_done.
+    if (f !== 5) files.push({ path, root: "/r", size: 100 + f, mtimeMs: f });
+    const fileEvents: ExtractEvent[] = [];
+    for (let line = 1; f !== 0 && line <= 2 + below(12); line++) {
+      if (next() < 0.1) {
+        fileEvents.push({
+          kind: "reject",
+          reject: {
+            reject_key: "k",
+            source_file: path,
+            line_number: line,
+            byte_offset: 0,
+            error: "e",
+            prefix: "{",
+            line_bytes: 1,
+          },
+        });
+      } else {
+        const value = record();
+        const type = typeof value.type === "string" ? value.type : "(none)";
+        fileEvents.push({ kind: "record", record: { file: path, line, offset: 0, bytes: 1, type, value } });
+      }
+    }
+    if (f !== 3) {
+      fileEvents.push({
+        kind: "file_done",
+        watermark: { path, size: 200 + f, mtimeMs: 10 + f, offset: 200 + f, lines: 9, headHash: "h" },
+        bytesRead: 200 + f,
+        linesRead: 9 + f,
+        blankLines: f % 2,
+      });
+    }
+    events.push(fileEvents);
+  }
+  return { files, events };
+}
+
+Deno.test("Inventory merged from snapshots of whole-file groups gives the manifest of one inventory", () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const { files, events } = generateRun(seed);
+    const serial = new Inventory(["/r"], files);
+    for (const event of events.flat()) serial.observe(event);
+    const expected = serial.manifest(NOW);
+    assert.ok(Object.keys(expected.totals.fields).length > 10, `seed ${seed}: too few fields to compare`);
+
+    const next = random(seed);
+    const cuts = [2, 4].filter(() => next() < 0.7); // 1 to 3 groups of consecutive files
+    const bounds = [0, ...cuts, events.length];
+    const snapshots = cuts.concat(events.length).map((to, i) => {
+      const from = bounds[i];
+      // Workers started bare, with their own files or with all of them must all merge the same way
+      // (files[f] is the file of events[f]).
+      const worker = new Inventory([], [[], files.slice(from, to), files][(seed + i) % 3]);
+      for (const event of events.slice(from, to).flat()) worker.observe(event);
+      return structuredClone(worker.snapshot()); // as postMessage would carry it
+    });
+    if (seed % 3 === 0 && snapshots.length > 1) {
+      // A merged inventory's snapshot merges like any other.
+      const middle = new Inventory([], []);
+      for (const snapshot of snapshots.splice(0, 2)) middle.merge(snapshot);
+      snapshots.push(middle.snapshot());
+    }
+    const merged = new Inventory(["/r"], files);
+    for (const snapshot of seed % 2 === 0 ? snapshots : snapshots.toReversed()) merged.merge(snapshot);
+    assert.deepEqual(merged.manifest(NOW), expected, `seed ${seed}`);
+  }
+});
+
+Deno.test("Inventory snapshot survives structuredClone and does not change with later events", () => {
+  const inventory = new Inventory([], []);
+  inventory.observe(record("/f", JSON.parse(assistant)));
+  inventory.observe({
+    kind: "file_done",
+    watermark: { path: "/f", size: 9, mtimeMs: 1, offset: 9, lines: 1, headHash: "h" },
+    bytesRead: 9,
+    linesRead: 1,
+    blankLines: 0,
+  });
+  const snapshot = inventory.snapshot();
+  const clone = structuredClone(snapshot);
+  assert.deepEqual(clone, snapshot);
+  inventory.observe(record("/f", JSON.parse(toolResult)));
+  assert.deepEqual(inventory.snapshot().fields.children?.get("type")?.count, 2);
+  assert.deepEqual(snapshot, clone);
+  const merged = new Inventory([], []);
+  merged.merge(clone);
+  assert.deepEqual(merged.manifest(NOW).totals.fields["message.content[].input.file_path"], 1);
+  assert.deepEqual(merged.manifest(NOW).files[0], {
+    path: "/f",
+    size: 9,
+    mtimeMs: 1,
+    lines: 1,
+    blankLines: 0,
+    records: 1,
+    rejects: 0,
+    recordTypes: { assistant: 1 },
+  });
+});
+
+Deno.test("Inventory merge keeps at most 10,000 field paths", () => {
+  const snapshots = [0, 1].map((worker) => {
+    const inventory = new Inventory([], []);
+    const wide: Record<string, unknown> = { shared: 1 };
+    for (let i = 0; i < 6_000; i++) wide[`w${worker}k${i}`] = 1;
+    inventory.observe(record("/f", wide));
+    return inventory.snapshot();
+  });
+  const merged = new Inventory([], []);
+  for (const snapshot of snapshots) merged.merge(snapshot);
+  const fields = merged.manifest(NOW).totals.fields;
+  assert.equal(Object.keys(fields).length, 10_000);
+  assert.equal(fields.shared, 2);
+});
+
+Deno.test("Inventory finds the first and last timestamps as Date.parse reads them, in any form", () => {
+  const timestamps = [
+    "2026-02-28T10:00:00.000Z",
+    "2026-02-28T12:00:00.000+05:00", // 07:00Z, though its text sorts after 10:00
+    "2026-02-28T08:00:00.000-05:00", // 13:00Z
+    "2026-02-28 11:00:00Z",
+    "2026-02-28T11:00:00Z",
+    "2026-02-28T24:00:00.000Z", // March 1st
+    "2026-02-29T06:00:00.000Z", // March 1st
+    "2026-02-30T00:00:00.000Z", // March 2nd
+    "2026-02-31T00:00:00.000Z", // March 3rd
+    "2026-03-01T00:00:00.000Z",
+    "2026-03-02T12:00:00.000Z",
+    "2026-02-28T25:00:00.000Z", // not a time
+    "2026-02-28T9:00:00.000Z",
+  ];
+  for (const a of timestamps) {
+    for (const b of timestamps) {
+      for (const c of timestamps) {
+        const sequence = [a, b, c];
+        const inventory = new Inventory([], []);
+        for (const timestamp of sequence) inventory.observe(record("/f", { timestamp }));
+        const times = sequence.map(Date.parse).filter(Number.isFinite);
+        const expected = times.length === 0
+          ? [null, null]
+          : [new Date(Math.min(...times)).toISOString(), new Date(Math.max(...times)).toISOString()];
+        const { firstTimestamp, lastTimestamp } = inventory.manifest(NOW).totals;
+        assert.deepEqual([firstTimestamp, lastTimestamp], expected, sequence.join(", "));
+      }
+    }
+  }
+});
+
+Deno.test('Inventory skips an object keyed "[]" where the same field once held an array', () => {
+  const inventory = new Inventory([], []);
+  inventory.observe(record("/f", { x: [{ a: 1 }] }));
+  inventory.observe(record("/f", { x: { "[]": { y: 1 } } }));
+  assert.deepEqual(inventory.manifest(NOW).totals.fields, { x: 2, "x[].a": 1 });
+});
