@@ -14,4 +14,23 @@ export interface CommandContext {
   fs: FileSystem;
   clock: Clock;
   signal: AbortSignal;
+  /**
+   * Worker threads that read and prepare transcripts; 0 reads through `fs` on the main thread.
+   * @default {0}
+   */
+  prepareThreads?: number;
+}
+
+/**
+ * Worker threads for reading transcripts on this machine: one per core up to four (the main thread
+ * merges what they prepare), none on a single core; `CCPIPE_THREADS` overrides it (0 = none).
+ *
+ * @param env The environment.
+ * @returns The number of workers.
+ */
+export function defaultPrepareThreads(env: (name: string) => string | undefined): number {
+  const set = env("CCPIPE_THREADS");
+  if (set !== undefined && /^\d+$/.test(set.trim())) return Math.min(16, Number(set.trim()));
+  const cores = navigator.hardwareConcurrency ?? 1;
+  return cores > 1 ? Math.min(4, cores) : 0;
 }

@@ -1,20 +1,37 @@
 /**
- * The normalise phase: Stage 1's events through Stages 2–3 into table rows (`messages` and `rejects` as
- * they come, then `usage` and `sessions`), counting every line and record for the reconciliation.
+ * The normalise phase: files prepared (src/pipeline/prepare.ts, on one thread or several) merged in
+ * file order into table rows — `messages` and `rejects` as they come, then `usage` and `sessions` —
+ * deciding what needs the whole run's state on this one thread: duplicates, turns, usage per API
+ * response and sessions. Every line and record is counted for the reconciliation.
  *
  * @module
  */
 import { faultPoint } from "../fault_point.ts";
-import type { ExtractEvent, MessageRow, RejectRow, SessionRow, UsageRow, Watermark } from "../schema/mod.ts";
-import { cleanRecord, type CleanStats, createCleanStats } from "../stages/clean.ts";
-import { SessionAccumulator, toMessageRow } from "../stages/identify.ts";
-import type { Inventory } from "../stages/inventory.ts";
+import type { MessageRow, RejectRow, SessionRow, UsageRow, Watermark } from "../schema/mod.ts";
+import { admitRecord, type CleanStats, createCleanStats } from "../stages/clean.ts";
+import { advanceTurn, SessionAccumulator } from "../stages/identify.ts";
 import { UsageAccumulator } from "../stages/usage.ts";
 import type { FingerprintSet } from "../state/fingerprint_set.ts";
+import { MessageCursor, type PreparedChunk } from "./prepare.ts";
+import { countNotes } from "./row_guard.ts";
+
+/** `messages` rows already serialised (NDJSON, UTF-8), in input order. */
+export interface RowBlock {
+  bytes: Uint8Array;
+  rows: number;
+  /** The longest row's size in bytes. */
+  maxRowBytes: number;
+  /** Values the row guard replaced in these rows, per `messages.column`. */
+  sanitised: Record<string, number>;
+}
 
 /** One row of the load package, tagged with its table. */
 export type PackageRow =
   | { table: "messages"; row: MessageRow }
+  /** Rows of `messages`, serialised. */
+  | { table: "messages"; block: RowBlock }
+  /** A typed prompt whose row is in a block already: for Stage 4 and the pending list only. */
+  | { table: "prompt"; row: MessageRow }
   | { table: "rejects"; row: RejectRow }
   | { table: "usage"; row: UsageRow }
   | { table: "sessions"; row: SessionRow };
@@ -46,14 +63,8 @@ export interface NormaliseOptions {
   /** The dedupe set and turn counters, updated in place (committed only after the load). */
   seen: FingerprintSet;
   turns: Map<string, number>;
-  watermarks: ReadonlyMap<string, Watermark>;
-  /** Status of typed prompts: `pending` when Stage 4 runs, else `skipped_no_llm`. */
-  promptStatus: "pending" | "skipped_no_llm";
-  timeZone?: string;
-  /** Told about every event, for the manifest. */
-  inventory: Inventory;
-  /** Sees every message row (Stage 4's prefilter learns the user's vocabulary from them). */
-  onMessage?: (row: MessageRow) => void;
+  /** Sees every message row's kind, text and project (Stage 4's prefilter learns the user's vocabulary). */
+  onMessage?: (row: Pick<MessageRow, "kind" | "text" | "project">) => void;
 }
 
 /** Returns zeroed counts starting from `watermarks`. */
@@ -75,66 +86,112 @@ export function createRunCounts(watermarks: ReadonlyMap<string, Watermark>): Run
 }
 
 /**
- * Turns Stage 1's events into table rows, counting into `counts`.
+ * Merges prepared files into table rows, counting into `counts`.
  *
- * @param events Stage 1's output (`extract()`).
- * @param options Run id, state to update, prompt status and the inventory.
+ * @param chunks The prepared files' chunks, in file order (a file's chunks in order).
+ * @param options Run id, stage, and the state to update.
  * @param counts Filled as rows are consumed; complete when the generator ends.
- * @returns `messages` and `rejects` rows in input order, then `usage` and `sessions` rows.
+ * @returns `messages` (blocks of serialised rows, and each typed prompt's row) and `rejects` rows in
+ * input order, then `usage` and `sessions` rows.
  */
 export async function* normalise(
-  events: AsyncIterable<ExtractEvent>,
+  chunks: AsyncIterable<PreparedChunk>,
   options: NormaliseOptions,
   counts: RunCounts,
 ): AsyncGenerator<PackageRow> {
-  const { runId, untilStage, inventory } = options;
-  // A line that yields two events (a stub and the record glued after it) is one line: count it once.
-  let last: { file: string; line: number } | null = null;
-  const sameLineAsLast = (file: string, line: number) => last?.file === file && last.line === line;
+  const { runId, untilStage } = options;
+  // A line that yields two items (a stub and the record glued after it) is one line: count it once.
+  let lastFile = -1, lastLine = -1;
   let filesDone = 0;
   const usage = new UsageAccumulator(runId);
   const sessions = new SessionAccumulator(runId);
-  const cleanOptions = { seen: options.seen, usage, stats: counts.clean, timeZone: options.timeZone };
-  // Stage 2 and 3 run per record in this one loop: a generator per stage cost a promise per record each.
-  for await (const event of events) {
-    inventory.observe(event);
-    if (event.kind === "record") {
-      counts.records++;
-      if (sameLineAsLast(event.record.file, event.record.line)) counts.glued++;
-      last = { file: event.record.file, line: event.record.line };
-      // Stages 0–1 still read every byte: the manifest and the rejects come from that pass.
-      if (untilStage < 2) continue;
-      const cleaned = cleanRecord(event.record, cleanOptions);
-      if (cleaned === null) continue;
-      if (cleaned.kind === "reject") {
-        yield { table: "rejects", row: { ...cleaned.reject, run_id: runId } };
-      } else if (cleaned.kind === "session_meta") {
-        sessions.observeMeta(cleaned.meta);
-      } else if (untilStage >= 3) {
-        const row = toMessageRow(cleaned.record, {
-          runId,
-          turns: options.turns,
-          promptStatus: options.promptStatus,
-          timeZone: options.timeZone,
-        });
-        sessions.observeMessage(row);
-        counts.kinds[row.kind] = (counts.kinds[row.kind] ?? 0) + 1;
-        if (row.kind === "human_prompt") counts.prompts++;
-        options.onMessage?.(row);
-        yield { table: "messages", row };
+  const state = { seen: options.seen, usage, stats: counts.clean };
+  let out = new Uint8Array(0);
+  for await (const chunk of chunks) {
+    const { items, bytes } = chunk;
+    const cursor = new MessageCursor(chunk);
+    // The rows that survive, each with its turn written over its `null`.
+    const needed = bytes.length + chunk.messages * 16;
+    if (out.length < needed) out = new Uint8Array(needed);
+    const block: RowBlock = { bytes: out, rows: 0, maxRowBytes: 0, sanitised: {} };
+    let length = 0, from = 0, extra = 0, message = 0;
+    const prompts: MessageRow[] = [];
+    const count = (line: number, reject: boolean) => {
+      if (reject) counts.rejects++;
+      else counts.records++;
+      if (lastFile === chunk.fileIndex && lastLine === line) counts.glued++;
+      lastFile = chunk.fileIndex;
+      lastLine = line;
+    };
+    // Rows before a reject go out before it, so the package keeps input order.
+    const flushBlock = function* (): Generator<PackageRow> {
+      if (block.rows === 0) return;
+      yield { table: "messages", block: { ...block, bytes: out.slice(0, length) } };
+      for (const row of prompts) yield { table: "prompt", row };
+      prompts.length = 0;
+      block.rows = 0;
+      block.maxRowBytes = 0;
+      block.sanitised = {};
+      length = 0;
+    };
+    for (let next = 0; next <= items.length; next++) {
+      const item = items[next];
+      for (const upTo = item?.at ?? chunk.messages; message < upTo; message++) {
+        const m = cursor.at(message);
+        const start = from;
+        from = m.end;
+        count(m.line, false);
+        const usageLine = m.usage();
+        if (!admitRecord({ k: "message", uuid: m.uuid, usage: usageLine, where: m }, state)) continue;
+        if (untilStage < 3) continue;
+        const isPrompt = m.kind === "human_prompt";
+        const turn = advanceTurn(options.turns, m.session_id, isPrompt);
+        sessions.observeMessage(m, m.toolCount);
+        counts.kinds[m.kind] = (counts.kinds[m.kind] ?? 0) + 1;
+        if (isPrompt) counts.prompts++;
+        options.onMessage?.({ kind: m.kind, text: chunk.texts?.[message] ?? null, project: m.project });
+        const rowStart = length;
+        out.set(bytes.subarray(start, m.hole), length);
+        length += m.hole - start;
+        if (turn === null) {
+          out.set(bytes.subarray(m.hole, m.end), length);
+          length += m.end - m.hole;
+        } else {
+          length = writeDigits(out, length, turn);
+          // Past the "null" the turn replaces.
+          out.set(bytes.subarray(m.hole + 4, m.end), length);
+          length += m.end - m.hole - 4;
+        }
+        block.rows++;
+        if (length - rowStart > block.maxRowBytes) block.maxRowBytes = length - rowStart;
+        while (extra < chunk.extras.length && chunk.extras[extra]!.index < message) extra++;
+        const extras = chunk.extras[extra];
+        if (extras?.index === message) {
+          if (extras.notes) countNotes(block.sanitised, "messages", extras.notes);
+          if (extras.prompt) {
+            extras.prompt.turn = turn;
+            prompts.push(extras.prompt);
+          }
+        }
       }
-    } else if (event.kind === "reject") {
-      counts.rejects++;
-      if (sameLineAsLast(event.reject.source_file, event.reject.line_number)) counts.glued++;
-      last = { file: event.reject.source_file, line: event.reject.line_number };
-      yield { table: "rejects", row: { ...event.reject, run_id: runId } };
-    } else {
-      counts.lines += event.linesRead;
-      counts.blank += event.blankLines;
-      counts.bytesRead += event.bytesRead;
-      counts.watermarks.set(event.watermark.path, event.watermark);
-      if (++filesDone === 1) faultPoint("extract");
+      if (item === undefined) break;
+      if (item.k === "file_done") {
+        counts.lines += item.linesRead;
+        counts.blank += item.blankLines;
+        counts.bytesRead += item.bytesRead;
+        counts.watermarks.set(item.watermark.path, item.watermark);
+        if (++filesDone === 1) faultPoint("extract");
+        continue;
+      }
+      count(item.line, item.k === "reject");
+      if (item.k === "invalid" || item.k === "no_uuid") admitRecord(item, state);
+      if (item.k === "no_uuid" && item.meta) sessions.observeMeta(item.meta);
+      if (item.k === "invalid" || item.k === "reject") {
+        yield* flushBlock();
+        yield { table: "rejects", row: { ...item.reject, run_id: runId } };
+      }
     }
+    yield* flushBlock();
   }
   if (untilStage < 2) return;
   counts.usageRows = usage.size;
@@ -143,4 +200,11 @@ export async function* normalise(
     counts.sessions = sessions.size;
     for (const row of sessions.rows()) yield { table: "sessions", row };
   }
+}
+
+/** Writes a number's decimal digits (ASCII) at `at`, returning the end. */
+function writeDigits(out: Uint8Array, at: number, value: number): number {
+  const text = String(value);
+  for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
+  return at + text.length;
 }

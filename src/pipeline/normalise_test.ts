@@ -1,73 +1,102 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import type { ExtractEvent, RawRecord } from "../schema/mod.ts";
+import { denoFileSystem } from "../io/file_system.ts";
+import { LOCAL_MACHINE } from "../io/machine.ts";
+import type { MessageRow } from "../schema/mod.ts";
 import { Inventory } from "../stages/inventory.ts";
 import { FingerprintSet } from "../state/fingerprint_set.ts";
-import { userPrompt } from "../testing/records.ts";
+import { assistantLine, jsonl, userPrompt } from "../testing/records.ts";
+import { writeTree } from "../testing/write_tree.ts";
 import { createRunCounts, normalise, type PackageRow } from "./normalise.ts";
+import { type PreparedChunk, prepareFile } from "./prepare.ts";
 
-const file = { path: "/p/s1.jsonl", root: "/p", size: 100, mtimeMs: 0 };
+const options = {
+  runId: "r1",
+  untilStage: 3,
+  promptStatus: "skipped_no_llm" as const,
+  machine: LOCAL_MACHINE,
+  withText: false,
+};
 
-function record(line: number, value: Record<string, unknown>): ExtractEvent {
-  const raw: RawRecord = {
-    file: file.path,
-    line,
-    offset: line * 10,
-    bytes: 10,
-    type: String(value.type),
-    value,
-  };
-  return { kind: "record", record: raw };
+async function* prepared(path: string, size: number, untilStage = 3): AsyncGenerator<PreparedChunk> {
+  const file = { path, root: "/", size, mtimeMs: 0 };
+  yield* prepareFile(
+    file,
+    0,
+    undefined,
+    denoFileSystem(),
+    { ...options, untilStage },
+    new Inventory([], [file]),
+  );
 }
 
-async function* events(items: ExtractEvent[]): AsyncGenerator<ExtractEvent> {
-  yield* items;
+/** The `messages` rows a package holds, parsed back from its blocks. */
+function messagesOf(rows: PackageRow[]): MessageRow[] {
+  const decoder = new TextDecoder();
+  return rows.flatMap((r) =>
+    "block" in r ? decoder.decode(r.block.bytes).trimEnd().split("\n").map((line) => JSON.parse(line)) : []
+  );
 }
 
-Deno.test("normalise() alone turns Stage 1 events into table rows and counts every line", async () => {
+Deno.test("normalise() merges a prepared file into rows: dedupes, numbers turns, counts every line", async () => {
+  const text = jsonl([
+    userPrompt("fix teh bug", { uuid: "new", sessionId: "s1" }),
+    assistantLine("m1", "q1", { input: 3, output: 5 }, { uuid: "a1", sessionId: "s1" }),
+    assistantLine("m1", "q1", { input: 3, output: 5 }, { uuid: "a2", sessionId: "s1" }),
+    userPrompt("again", { uuid: "old", sessionId: "s1" }),
+  ]) + "{not json\n\n" + jsonl([userPrompt("more", { uuid: "new2", sessionId: "s1" })]);
+  await using tree = await writeTree({ "p/s1.jsonl": text });
   const seen = new FingerprintSet(16);
   seen.add("old"); // loaded by an earlier run
   const turns = new Map([["s1", 4]]);
   const counts = createRunCounts(new Map());
-  const watermark = { path: file.path, size: 100, mtimeMs: 0, offset: 40, lines: 4, headHash: "h" };
-  const input: ExtractEvent[] = [
-    record(1, userPrompt("fix teh bug", { uuid: "new", sessionId: "s1" })),
-    record(2, userPrompt("again", { uuid: "old", sessionId: "s1" })),
-    {
-      kind: "reject",
-      reject: {
-        reject_key: "k",
-        source_file: file.path,
-        line_number: 3,
-        byte_offset: 30,
-        error: "bad",
-        prefix: "{",
-        line_bytes: 1,
-      },
-    },
-    { kind: "file_done", watermark, bytesRead: 40, linesRead: 4, blankLines: 1 },
-  ];
   const rows: PackageRow[] = [];
-  const options = {
-    runId: "r1",
-    untilStage: 3,
-    seen,
-    turns,
-    watermarks: new Map(),
-    promptStatus: "skipped_no_llm" as const,
-    inventory: new Inventory(["/p"], [file]),
-  };
-  for await (const row of normalise(events(input), options, counts)) rows.push(row);
-  assertEquals(rows.map((r) => [r.table, "uuid" in r.row ? r.row.uuid : r.row.run_id]), [
-    ["messages", "new"],
-    ["rejects", "r1"],
-    ["sessions", "r1"],
+  const path = tree.join("p/s1.jsonl");
+  const state = { runId: "r1", untilStage: 3, seen, turns };
+  for await (const row of normalise(prepared(path, text.length), state, counts)) rows.push(row);
+
+  assertEquals(rows.map((r) => r.table), [
+    "messages",
+    "prompt",
+    "rejects",
+    "messages",
+    "prompt",
+    "usage",
+    "sessions",
   ]);
-  const message = rows[0].row as { turn: number; correction_status: string };
-  assertEquals([message.turn, message.correction_status], [5, "skipped_no_llm"]);
+  const messages = messagesOf(rows);
+  assertEquals(messages.map((m) => [m.uuid, m.turn, m.kind]), [
+    ["new", 5, "human_prompt"],
+    ["a1", 5, "assistant_text"],
+    ["a2", 5, "assistant_text"],
+    ["new2", 6, "human_prompt"],
+  ]);
+  assertEquals(messages[0].machine_id, "local");
+  const prompts = rows.flatMap((r) => r.table === "prompt" ? [r.row] : []);
+  assertEquals(prompts.map((p) => [p.uuid, p.turn, p.correction_status]), [
+    ["new", 5, "skipped_no_llm"],
+    ["new2", 6, "skipped_no_llm"],
+  ]);
+  const usage = rows.flatMap((r) => r.table === "usage" ? [r.row] : []);
+  assertEquals(usage.map((u) => [u.usage_key, u.total_tokens, u.source_uuid]), [["m1:q1", 8, "a1"]]);
+  const session = rows.flatMap((r) => r.table === "sessions" ? [r.row] : [])[0];
+  assertEquals([session.message_count, session.human_prompt_count, session.assistant_count], [4, 2, 2]);
   assertEquals(
     [counts.lines, counts.records, counts.rejects, counts.blank, counts.prompts, counts.clean.duplicates],
-    [4, 2, 1, 1, 1, 1],
+    [7, 5, 1, 1, 2, 1],
   );
-  assertEquals([...counts.watermarks.values()], [watermark]);
-  assertEquals([seen.has("new"), turns.get("s1")], [true, 5]);
+  assertEquals([...counts.watermarks.values()].map((w) => [w.path, w.offset]), [[path, text.length]]);
+  assertEquals([seen.has("new"), seen.has("new2"), turns.get("s1")], [true, true, 6]);
+});
+
+Deno.test("normalise() before Stage 3 counts records and usage but writes no messages", async () => {
+  const text = jsonl([userPrompt("hi", { uuid: "u1" }), assistantLine("m1", null, { input: 1, output: 1 })]);
+  await using tree = await writeTree({ "s.jsonl": text });
+  const counts = createRunCounts(new Map());
+  const rows: PackageRow[] = [];
+  const state = { runId: "r1", untilStage: 2, seen: new FingerprintSet(16), turns: new Map() };
+  for await (const row of normalise(prepared(tree.join("s.jsonl"), text.length, 2), state, counts)) {
+    rows.push(row);
+  }
+  assertEquals(rows.map((r) => r.table), ["usage"]);
+  assertEquals([counts.records, counts.prompts, counts.clean.unique], [2, 0, 2]);
 });

@@ -90,3 +90,37 @@ function outOfRange(column: Column, value: unknown): { value: unknown; note: str
 function show(value: unknown): string {
   return cutCodePoints(String(value), 40).toWellFormed();
 }
+
+/**
+ * {@linkcode guardRow}, and for a `messages` row also the record of what changed: the notes are added
+ * to its `extra.ccpipe_sanitised`, so the row itself says which of its values are not the input's.
+ *
+ * @param table The table the row goes to.
+ * @param row The row, made safe in place.
+ * @returns The notes of {@linkcode guardRow}.
+ */
+export function guardAndNote(table: TableName, row: Record<string, unknown>): string[] {
+  const notes = guardRow(table, row);
+  if (notes.length > 0 && table === "messages") {
+    const extra = (typeof row.extra === "object" && row.extra !== null && !Array.isArray(row.extra)
+      ? row.extra
+      : {}) as Record<string, unknown>;
+    const earlier = Array.isArray(extra.ccpipe_sanitised) ? extra.ccpipe_sanitised : [];
+    row.extra = { ...extra, ccpipe_sanitised: [...earlier, ...notes] };
+  }
+  return notes;
+}
+
+/**
+ * Adds notes of {@linkcode guardRow} to per-column counts (`table.column` → rows changed).
+ *
+ * @param counts The counts, updated in place.
+ * @param table The notes' table.
+ * @param notes One row's notes.
+ */
+export function countNotes(counts: Record<string, number>, table: TableName, notes: readonly string[]): void {
+  for (const note of notes) {
+    const key = `${table}.${note.slice(0, note.indexOf(":"))}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+}

@@ -24,7 +24,6 @@ import { silentProgress, systemClock } from "../ports.ts";
 import type { RunRow, TableName } from "../schema/mod.ts";
 import type { LoadResult, Sink, StagedTable } from "../sinks/sink.ts";
 import { discover } from "../stages/discover.ts";
-import { extract } from "../stages/extract.ts";
 import { Inventory, type Manifest } from "../stages/inventory.ts";
 import {
   commitState,
@@ -49,6 +48,7 @@ import { acquireLock } from "./lock.ts";
 import { createRunCounts, normalise, type PackageRow, type RunCounts } from "./normalise.ts";
 import { type LoadPackage, PackageTables, stagePackage } from "./stage_package.ts";
 import { correctPackage } from "./correct_package.ts";
+import { preparedChunks } from "./prepare_pool.ts";
 import { loadPackage } from "./load_package.ts";
 
 export type { CorrectionResult, PromptToCorrect, Stage4Accounting, Stage4Runner };
@@ -80,6 +80,11 @@ export interface PipelineOptions {
   timeZone?: string;
   /** The machine (and user) every staged row is stamped with. @default {{ machine_id: "local", user_label: null }} */
   machine?: MachineColumns;
+  /**
+   * Worker threads that read and prepare files (Stages 1–3 per file); 0 prepares on this thread, through
+   * `fs`. Workers read the local disk, so pass 0 with a file system of your own. @default {0}
+   */
+  prepareThreads?: number;
 }
 
 /** What a run did, printed by the CLI and stored as `runs/<run_id>/summary.json`. */
@@ -224,21 +229,29 @@ async function runPhases(ctx: RunContext, inputs: RunInputs): Promise<RunSummary
 
   // Extract → normalise → stage. Prompts an earlier run left pending go through Stage 4 again, first.
   const carried: Carried = { rows: 0, missing: 0, unresolved: null };
-  const events = extract(files, {
-    fs: ctx.fs,
+  const promptStatus = stage4 ? "pending" : "skipped_no_llm";
+  const chunks = preparedChunks({
+    files,
     watermarks: state.watermarks,
+    fs: ctx.fs,
+    options: {
+      runId,
+      untilStage,
+      promptStatus,
+      timeZone: ctx.timeZone,
+      machine: ctx.machine ?? LOCAL_MACHINE,
+      withText: stage4?.learn !== undefined,
+    },
+    inventory,
     progress: ctx.progress ?? silentProgress,
     signal: ctx.signal,
+    threads: ctx.prepareThreads ?? 0,
   });
-  const rows = normalise(events, {
+  const rows = normalise(chunks, {
     runId,
     untilStage,
     seen: state.seen,
     turns: state.turns,
-    watermarks: state.watermarks,
-    promptStatus: stage4 ? "pending" : "skipped_no_llm",
-    timeZone: ctx.timeZone,
-    inventory,
     onMessage: stage4?.learn ? (row) => stage4.learn?.(row) : undefined,
   }, counts);
   const waitingPrompts = !stage4 && untilStage >= 3 && !ctx.dryRun;

@@ -27,7 +27,7 @@ export interface Stage4Runner {
   /** Whether an LLM is available; without one every prompt is `skipped_no_llm` and no pass runs. */
   readonly enabled: boolean;
   /** Sees every message row before `correct` runs: the prefilter learns the user's vocabulary from them. */
-  learn?(row: MessageRow): void;
+  learn?(row: Pick<MessageRow, "kind" | "text" | "project">): void;
   correct(prompts: AsyncIterable<PromptToCorrect>): AsyncIterable<CorrectionResult>;
   /** Counts for the reconciliation and the `runs` row, read after `correct` finished. */
   accounting(): Stage4Accounting;

@@ -8,7 +8,7 @@ import { LOCAL_MACHINE, type MachineColumns } from "../io/machine.ts";
 import type { MessageRow } from "../schema/mod.ts";
 import type { StagedTable } from "../sinks/sink.ts";
 import type { PackageRow } from "./normalise.ts";
-import { guardRow } from "./row_guard.ts";
+import { countNotes, guardAndNote } from "./row_guard.ts";
 import { pendingRefOf } from "../state/pending_queue.ts";
 import { NdjsonWriter } from "./staging.ts";
 
@@ -64,20 +64,26 @@ export async function stagePackage(
     : null;
   const sanitised: Record<string, number> = {};
   try {
-    for await (const { table, row } of rows) {
-      const notes = guardRow(table, row as unknown as Record<string, unknown>);
-      if (notes.length > 0) {
-        for (const note of notes) {
-          const key = `${table}.${note.slice(0, note.indexOf(":"))}`;
-          sanitised[key] = (sanitised[key] ?? 0) + 1;
+    const writePrompt = async (row: MessageRow) => {
+      await prompts?.write({ uuid: row.uuid, text: row.text ?? "" });
+      await waiting?.write(options.waitingRows ? row : pendingRefOf(row));
+    };
+    for await (const item of rows) {
+      if ("block" in item) {
+        await writers.messages.writeBlock(item.block.bytes, item.block.rows, item.block.maxRowBytes);
+        for (const [key, n] of Object.entries(item.block.sanitised)) {
+          sanitised[key] = (sanitised[key] ?? 0) + n;
         }
-        if (table === "messages") recordSanitising(row, notes);
+        continue;
       }
+      if (item.table === "prompt") {
+        await writePrompt(item.row);
+        continue;
+      }
+      const { table, row } = item;
+      countNotes(sanitised, table, guardAndNote(table, row as unknown as Record<string, unknown>));
       await writers[table].write(row);
-      if (table === "messages" && row.kind === "human_prompt") {
-        await prompts?.write({ uuid: row.uuid, text: row.text ?? "" });
-        await waiting?.write(options.waitingRows ? row : pendingRefOf(row));
-      }
+      if (table === "messages" && row.kind === "human_prompt") await writePrompt(row);
     }
     const tables = {} as LoadPackage["tables"];
     for (const table of PackageTables) tables[table] = await writers[table].close(table);
@@ -91,14 +97,4 @@ export async function stagePackage(
   } finally {
     for (const writer of [...Object.values(writers), prompts, waiting]) await writer?.[Symbol.asyncDispose]();
   }
-}
-
-/** Keeps what was changed in the row itself, under `extra.ccpipe_sanitised`. */
-function recordSanitising(row: MessageRow, notes: string[]): void {
-  const extra =
-    (typeof row.extra === "object" && row.extra !== null && !Array.isArray(row.extra)
-      ? row.extra
-      : {}) as Record<string, unknown>;
-  const earlier = Array.isArray(extra.ccpipe_sanitised) ? extra.ccpipe_sanitised : [];
-  row.extra = { ...extra, ccpipe_sanitised: [...earlier, ...notes] };
 }

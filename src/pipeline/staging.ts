@@ -22,6 +22,7 @@ export class NdjsonWriter implements AsyncDisposable {
   #rows = 0;
   #bytes = 0;
   #maxLineChars = 0;
+  #maxRowBytes = 0;
   #closed = false;
   #stamp?: MachineColumns;
 
@@ -62,18 +63,37 @@ export class NdjsonWriter implements AsyncDisposable {
     if (this.#pendingChars >= FLUSH_BYTES) await this.flush();
   }
 
+  /**
+   * Appends rows serialised already (UTF-8 NDJSON, each line ending in "\n", stamped by whoever built
+   * them), after the rows buffered before them.
+   *
+   * @param bytes The rows.
+   * @param rows How many rows they are.
+   * @param maxRowBytes The longest one's size in bytes.
+   */
+  async writeBlock(bytes: Uint8Array, rows: number, maxRowBytes: number): Promise<void> {
+    await this.flush();
+    this.#writeAll(bytes);
+    this.#rows += rows;
+    if (maxRowBytes > this.#maxRowBytes) this.#maxRowBytes = maxRowBytes;
+  }
+
   /** Writes buffered rows to the file. */
   flush(): Promise<void> {
     if (this.#pending.length === 0) return Promise.resolve();
     const bytes = this.#encoder.encode(this.#pending.join(""));
     this.#pending = [];
     this.#pendingChars = 0;
+    this.#writeAll(bytes);
+    return Promise.resolve();
+  }
+
+  #writeAll(bytes: Uint8Array): void {
     // Synchronous, like the reads (src/io/file_system.ts): a 1 MiB write to the page cache is quicker
     // than the event-loop hop an async write costs.
     let written = 0;
     while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
     this.#bytes += bytes.length;
-    return Promise.resolve();
   }
 
   /** Flushes and closes; returns what was staged. */
@@ -89,7 +109,7 @@ export class NdjsonWriter implements AsyncDisposable {
       path: this.path,
       rows: this.#rows,
       bytes: this.#bytes,
-      maxRowBytes: this.#maxLineChars * 3,
+      maxRowBytes: Math.max(this.#maxLineChars * 3, this.#maxRowBytes),
     };
   }
 

@@ -10,7 +10,7 @@ import { fastGuard } from "../schema/fast_guard.ts";
 import type { FingerprintSet } from "../state/fingerprint_set.ts";
 import { type Classified, classify } from "./classify.ts";
 import { normalizeText } from "./normalize_text.ts";
-import type { UsageAccumulator } from "./usage.ts";
+import { type UsageAccumulator, type UsageLine, usageLineOf, type UsageWhere } from "./usage.ts";
 import { eventDateOf, isoTimestamp, projectIdOf, sessionIdOf } from "./_identity.ts";
 import { jsonPrefix } from "../io/safe_json.ts";
 import { fingerprintHex } from "../ids.ts";
@@ -116,6 +116,80 @@ export async function* clean(
   }
 }
 
+/** What Stage 2 decides about one record without any state: the part that can run on any thread. */
+export type CheckedRecord =
+  /** A conversation record with a valid envelope, classified, with its usage facts when it has any. */
+  | { kind: "message"; record: CleanRecord; usage: UsageLine | null }
+  /** A record with a uuid whose envelope fails the schema. */
+  | { kind: "invalid"; reject: Omit<RejectRow, "run_id"> }
+  /** A record without uuid (titles, summaries, snapshots...), with the session metadata it carries. */
+  | { kind: "no_uuid"; type: string; meta: SessionMeta | null };
+
+/**
+ * The stateless half of Stage 2 for one record: validates its envelope, classifies it, normalises its
+ * text and picks out its usage facts. Pure: records of different files can be checked on different threads.
+ *
+ * @param raw One of Stage 1's records.
+ * @returns The record checked.
+ */
+export function checkRecord(raw: RawRecord): CheckedRecord {
+  // A record with a uuid of the wrong type (a number, "") is invalid, not a record without uuid.
+  if (raw.value.uuid === undefined || raw.value.uuid === null) {
+    return { kind: "no_uuid", type: raw.type, meta: metaOf(raw) };
+  }
+  // The guard accepts what the schema would and spares zod's copy; zod still explains a failure.
+  const parsed = isEnvelope(raw.value)
+    ? { success: true as const, data: raw.value as Envelope }
+    : envelopeSchema.safeParse(raw.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      kind: "invalid",
+      reject: schemaReject(raw, `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+    };
+  }
+  const env = parsed.data;
+  const timestamp = isoTimestamp(env.timestamp);
+  const classified = classify(env);
+  const text = classified.text === null ? null : normalizeText(classified.text);
+  const usage = usageLineOf(env);
+  return { kind: "message", record: { raw, env, classified, text, timestamp }, usage };
+}
+
+/** What {@linkcode admitRecord} needs of a checked record. */
+export type Admissible =
+  | { k: "message"; uuid: string; usage: UsageLine | null; where: UsageWhere }
+  | { k: "invalid" }
+  | { k: "no_uuid"; type: string };
+
+/**
+ * The stateful half of Stage 2 for one checked record, in file and line order: counts it, observes its
+ * usage (duplicates included) and dedupes it against every uuid seen in this and earlier runs.
+ *
+ * @param checked What {@linkcode checkRecord} said of the record.
+ * @param options The global seen-set, the usage accumulator and the stats to fill.
+ * @returns Whether the record is a unique conversation record (the only ones that become rows).
+ */
+export function admitRecord(checked: Admissible, options: Omit<CleanOptions, "timeZone">): boolean {
+  const { stats } = options;
+  if (checked.k === "no_uuid") {
+    stats.withoutUuid[checked.type] = (stats.withoutUuid[checked.type] ?? 0) + 1;
+    return false;
+  }
+  stats.uuidRecords++;
+  if (checked.k === "invalid") {
+    stats.invalid++;
+    return false;
+  }
+  if (checked.usage) options.usage.observeLine(checked.usage, checked.where);
+  if (!options.seen.add(checked.uuid)) {
+    stats.duplicates++;
+    return false;
+  }
+  stats.unique++;
+  return true;
+}
+
 /**
  * Stage 2 over one parsed record (what {@linkcode clean} does per record, for callers that loop already).
  *
@@ -125,43 +199,22 @@ export async function* clean(
  * record without uuid and without metadata).
  */
 export function cleanRecord(raw: RawRecord, options: CleanOptions): CleanEvent | null {
-  const { seen, usage, stats } = options;
-  // A record with a uuid of the wrong type (a number, "") is invalid, not a record without uuid.
-  if (raw.value.uuid === undefined || raw.value.uuid === null) {
-    stats.withoutUuid[raw.type] = (stats.withoutUuid[raw.type] ?? 0) + 1;
-    const meta = metaOf(raw);
-    return meta ? { kind: "session_meta", meta } : null;
-  }
-  stats.uuidRecords++;
-  // The guard accepts what the schema would and spares zod's copy; zod still explains a failure.
-  const parsed = isEnvelope(raw.value)
-    ? { success: true as const, data: raw.value as Envelope }
-    : envelopeSchema.safeParse(raw.value);
-  if (!parsed.success) {
-    stats.invalid++;
-    const issue = parsed.error.issues[0];
-    return {
-      kind: "reject",
-      reject: schemaReject(raw, `${issue.path.join(".") || "(root)"}: ${issue.message}`),
-    };
-  }
-  const env = parsed.data;
-  const timestamp = isoTimestamp(env.timestamp);
-  if (env.type === "assistant") {
-    usage.observe({
-      env,
-      sessionId: sessionIdOf(raw, env),
-      projectId: projectIdOf(env.cwd),
+  const checked = checkRecord(raw);
+  if (checked.kind === "message") {
+    const { raw, env, timestamp } = checked.record;
+    const where = {
+      session_id: sessionIdOf(raw, env),
+      project_id: projectIdOf(env.cwd),
       timestamp,
-      eventDate: eventDateOf(timestamp, options.timeZone),
-    });
+      event_date: eventDateOf(timestamp, options.timeZone),
+    };
+    const unique = admitRecord({ k: "message", uuid: env.uuid, usage: checked.usage, where }, options);
+    return unique ? { kind: "message", record: checked.record } : null;
   }
-  if (!seen.add(env.uuid)) {
-    stats.duplicates++;
-    return null;
+  if (checked.kind === "invalid") {
+    admitRecord({ k: "invalid" }, options);
+    return { kind: "reject", reject: checked.reject };
   }
-  stats.unique++;
-  const classified = classify(env);
-  const text = classified.text === null ? null : normalizeText(classified.text);
-  return { kind: "message", record: { raw, env, classified, text, timestamp } };
+  admitRecord({ k: "no_uuid", type: checked.type }, options);
+  return checked.meta ? { kind: "session_meta", meta: checked.meta } : null;
 }

@@ -74,6 +74,21 @@ function storedText(record: CleanRecord): string | null {
 }
 
 /**
+ * Advances a session's turn: a typed prompt starts the next turn, every other record stays in the
+ * current one. Records must be given in file and line order.
+ *
+ * @param turns Last turn per session, updated in place.
+ * @param sessionId The record's session.
+ * @param isPrompt Whether the record is a typed prompt.
+ * @returns The record's turn, or null before the session's first prompt.
+ */
+export function advanceTurn(turns: TurnState, sessionId: string, isPrompt: boolean): number | null {
+  let turn = turns.get(sessionId) ?? 0;
+  if (isPrompt) turns.set(sessionId, ++turn);
+  return turn === 0 ? null : turn;
+}
+
+/**
  * Builds the `messages` row of one clean record.
  *
  * @param record A unique record from Stage 2.
@@ -81,13 +96,30 @@ function storedText(record: CleanRecord): string | null {
  * @returns The row.
  */
 export function toMessageRow(record: CleanRecord, options: IdentifyOptions): MessageRow {
+  const turn = advanceTurn(
+    options.turns,
+    sessionIdOf(record.raw, record.env),
+    record.classified.kind === "human_prompt",
+  );
+  return messageRowOf(record, options, turn);
+}
+
+/**
+ * Builds the `messages` row of one clean record with a turn already known (or left null, to be set by
+ * whoever holds the turn state). Pure.
+ *
+ * @param record A clean record.
+ * @param options Run id, prompt status and time zone.
+ * @param turn The record's turn.
+ * @returns The row.
+ */
+export function messageRowOf(
+  record: CleanRecord,
+  options: Omit<IdentifyOptions, "turns">,
+  turn: number | null,
+): MessageRow {
   const { raw, env, classified } = record;
   const sessionId = sessionIdOf(raw, env);
-  let turn = options.turns.get(sessionId) ?? 0;
-  if (classified.kind === "human_prompt") {
-    turn++;
-    options.turns.set(sessionId, turn);
-  }
   const isPrompt = classified.kind === "human_prompt";
   return {
     uuid: env.uuid,
@@ -97,7 +129,7 @@ export function toMessageRow(record: CleanRecord, options: IdentifyOptions): Mes
     session_id: sessionId,
     project_id: projectIdOf(env.cwd),
     project: env.cwd ?? null,
-    turn: turn === 0 ? null : turn,
+    turn,
     timestamp: record.timestamp,
     event_date: eventDateOf(record.timestamp, options.timeZone),
     type: env.type,
@@ -157,6 +189,20 @@ interface SessionFacts {
   row: SessionRow;
 }
 
+/** The fields of a `messages` row a session's row is built from (tool names only counted). */
+export type SessionFactsOf = Pick<
+  MessageRow,
+  | "session_id"
+  | "project"
+  | "project_id"
+  | "timestamp"
+  | "event_date"
+  | "kind"
+  | "type"
+  | "git_branch"
+  | "cc_version"
+>;
+
 /** Gathers one `sessions` row per session touched in a run (the sink recomputes counts from `messages`). */
 export class SessionAccumulator {
   #sessions = new Map<string, SessionFacts>();
@@ -178,8 +224,13 @@ export class SessionAccumulator {
     return facts.row;
   }
 
-  /** Adds one message row's facts. */
-  observeMessage(row: MessageRow): void {
+  /**
+   * Adds one message row's facts.
+   *
+   * @param row The row, or its facts.
+   * @param toolCount Its tool uses. @default {row.tool_names.length}
+   */
+  observeMessage(row: SessionFactsOf & { tool_names?: readonly string[] }, toolCount?: number): void {
     const s = this.#get(row.session_id);
     if (row.project !== null) {
       s.project = row.project;
@@ -195,7 +246,7 @@ export class SessionAccumulator {
     s.message_count++;
     if (row.kind === "human_prompt") s.human_prompt_count++;
     if (row.type === "assistant") s.assistant_count++;
-    s.tool_use_count += row.tool_names.length;
+    s.tool_use_count += toolCount ?? row.tool_names?.length ?? 0;
     if (row.git_branch) s.git_branch = row.git_branch;
     if (row.cc_version) s.cc_version = row.cc_version;
   }

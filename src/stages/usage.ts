@@ -29,6 +29,61 @@ function intOrNull(value: number | null | undefined): number | null {
   return value === null || value === undefined ? null : int(value);
 }
 
+/** The usage of one assistant line: what {@linkcode UsageAccumulator} needs of it, counts made whole. */
+export interface UsageLine {
+  messageId: string;
+  requestId: string | null;
+  model: string;
+  sidechain: boolean;
+  /** The line's uuid. */
+  uuid: string;
+  input: number;
+  output: number;
+  cacheCreation: number;
+  cacheRead: number;
+  cache5m: number | null;
+  cache1h: number | null;
+  webSearch: number | null;
+  webFetch: number | null;
+  serviceTier: string | null;
+  speed: string | null;
+}
+
+/** Where a usage line was written: its session, project and time. */
+export type UsageWhere = Pick<UsageRow, "session_id" | "project_id" | "timestamp" | "event_date">;
+
+/**
+ * The usage of an assistant line, or null when it has none to count (not an assistant line, no usage,
+ * id or model, or a `<synthetic>` message, which is no API response).
+ *
+ * @param env The line's envelope.
+ * @returns Its usage.
+ */
+export function usageLineOf(env: Envelope): UsageLine | null {
+  const message = env.message;
+  const usage = message?.usage;
+  const messageId = message?.id;
+  const model = message?.model ?? null;
+  if (env.type !== "assistant" || !usage || !messageId || !model || model === "<synthetic>") return null;
+  return {
+    messageId,
+    requestId: env.requestId ?? null,
+    model,
+    sidechain: env.isSidechain === true,
+    uuid: env.uuid,
+    input: int(usage.input_tokens),
+    output: int(usage.output_tokens),
+    cacheCreation: int(usage.cache_creation_input_tokens),
+    cacheRead: int(usage.cache_read_input_tokens),
+    cache5m: intOrNull(usage.cache_creation?.ephemeral_5m_input_tokens),
+    cache1h: intOrNull(usage.cache_creation?.ephemeral_1h_input_tokens),
+    webSearch: intOrNull(usage.server_tool_use?.web_search_requests),
+    webFetch: intOrNull(usage.server_tool_use?.web_fetch_requests),
+    serviceTier: usage.service_tier ?? null,
+    speed: usage.speed ?? null,
+  };
+}
+
 /** Accumulates usage rows for one run, one per API response. */
 export class UsageAccumulator {
   #rows = new Map<string, UsageRow>();
@@ -58,16 +113,27 @@ export class UsageAccumulator {
    * @returns true when the line carried countable usage.
    */
   observe(candidate: UsageCandidate): boolean {
-    const { env } = candidate;
-    const message = env.message;
-    const usage = message?.usage;
-    const messageId = message?.id;
-    const model = message?.model ?? null;
-    if (env.type !== "assistant" || !usage || !messageId || !model || model === "<synthetic>") return false;
+    const line = usageLineOf(candidate.env);
+    if (line === null) return false;
+    this.observeLine(line, {
+      session_id: candidate.sessionId,
+      project_id: candidate.projectId,
+      timestamp: candidate.timestamp,
+      event_date: candidate.eventDate,
+    });
+    return true;
+  }
+
+  /**
+   * Observes one assistant line's usage, taken out of its envelope by {@linkcode usageLineOf}.
+   *
+   * @param line The line's usage.
+   * @param where The line's session, project and time.
+   */
+  observeLine(line: UsageLine, where: UsageWhere): void {
+    const { messageId, requestId, sidechain } = line;
     this.#lines++;
-    const requestId = env.requestId ?? null;
     const ownKey = requestId ? `${messageId}:${requestId}` : messageId;
-    const sidechain = env.isSidechain === true;
     let key = ownKey;
     if (sidechain) {
       const mainKey = this.#mainKeyByMessageId.get(messageId);
@@ -75,35 +141,32 @@ export class UsageAccumulator {
     } else if (!this.#mainKeyByMessageId.has(messageId)) {
       this.#mainKeyByMessageId.set(messageId, ownKey);
     }
-    const input = int(usage.input_tokens), output = int(usage.output_tokens);
-    const cacheCreation = int(usage.cache_creation_input_tokens),
-      cacheRead = int(usage.cache_read_input_tokens);
-    const total = input + output + cacheCreation + cacheRead;
+    const total = line.input + line.output + line.cacheCreation + line.cacheRead;
     const existing = this.#rows.get(key);
     // Most lines repeat their response's usage (one line per content block): no row to build for them.
-    if (existing && total <= existing.total_tokens) return true;
+    if (existing && total <= existing.total_tokens) return;
     const row: UsageRow = {
       usage_key: key,
       api_message_id: messageId,
       request_id: key === ownKey ? requestId : (existing?.request_id ?? requestId),
-      session_id: candidate.sessionId,
-      project_id: candidate.projectId,
-      model,
-      timestamp: candidate.timestamp,
-      event_date: candidate.eventDate,
-      input_tokens: input,
-      output_tokens: output,
-      cache_creation_input_tokens: cacheCreation,
-      cache_creation_5m_input_tokens: intOrNull(usage.cache_creation?.ephemeral_5m_input_tokens),
-      cache_creation_1h_input_tokens: intOrNull(usage.cache_creation?.ephemeral_1h_input_tokens),
-      cache_read_input_tokens: cacheRead,
+      session_id: where.session_id,
+      project_id: where.project_id,
+      model: line.model,
+      timestamp: where.timestamp,
+      event_date: where.event_date,
+      input_tokens: line.input,
+      output_tokens: line.output,
+      cache_creation_input_tokens: line.cacheCreation,
+      cache_creation_5m_input_tokens: line.cache5m,
+      cache_creation_1h_input_tokens: line.cache1h,
+      cache_read_input_tokens: line.cacheRead,
       total_tokens: total,
-      web_search_requests: intOrNull(usage.server_tool_use?.web_search_requests),
-      web_fetch_requests: intOrNull(usage.server_tool_use?.web_fetch_requests),
-      service_tier: usage.service_tier ?? null,
-      speed: usage.speed ?? null,
+      web_search_requests: line.webSearch,
+      web_fetch_requests: line.webFetch,
+      service_tier: line.serviceTier,
+      speed: line.speed,
       is_sidechain: sidechain,
-      source_uuid: env.uuid,
+      source_uuid: line.uuid,
       run_id: this.#runId,
     };
     if (existing) {
@@ -116,7 +179,6 @@ export class UsageAccumulator {
       row.is_sidechain = existing.is_sidechain && sidechain;
     }
     this.#rows.set(key, row);
-    return true;
   }
 
   /** The winning row of every response, in first-seen order. */

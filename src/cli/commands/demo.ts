@@ -68,6 +68,7 @@ async function demo(flags: ParsedFlags, ctx: CommandContext): Promise<number> {
       sources: [fixtureProjectsDir()],
       dataDir,
       fs: ctx.fs,
+      prepareThreads: ctx.prepareThreads,
       openSink: () => openDuckDbSink(dbPath),
       clock: ctx.clock,
       signal: ctx.signal,

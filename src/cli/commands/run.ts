@@ -212,6 +212,7 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
       sources,
       dataDir,
       fs: ctx.fs,
+      prepareThreads: ctx.prepareThreads,
       openSink: open &&
         (async (runId: string): Promise<Sink> => withLoadProgress(await open(runId), progress)),
       warehouseLooksCurrent: sink.looksCurrent,

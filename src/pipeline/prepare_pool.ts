@@ -1,0 +1,173 @@
+/**
+ * Prepares a run's files (src/pipeline/prepare.ts) on this thread or on a pool of workers, and hands
+ * the chunks back in file order. Each worker reads and prepares whole files; the chunks of a file that
+ * is not next wait here, and files are handed out only while what waits stays under a budget, so
+ * memory does not grow with the input.
+ *
+ * @module
+ */
+import { CcpipeError, InputError } from "../errors.ts";
+import type { FileSystem } from "../io/file_system.ts";
+import type { Progress } from "../ports.ts";
+import type { SourceFile, Watermark } from "../schema/mod.ts";
+import type { Inventory, InventorySnapshot } from "../stages/inventory.ts";
+import { type PreparedChunk, prepareFile, type PrepareOptions } from "./prepare.ts";
+
+/** Options of {@linkcode preparedChunks}. */
+export interface PrepareSource {
+  files: readonly SourceFile[];
+  watermarks: ReadonlyMap<string, Watermark>;
+  /** Where files are read on this thread (workers read the local disk). */
+  fs: FileSystem;
+  options: PrepareOptions;
+  /** Told about every Stage 1 event (the workers' own inventories are merged in at the end). */
+  inventory: Inventory;
+  progress: Progress;
+  signal?: AbortSignal;
+  /** Worker threads; 0 prepares on this thread. */
+  threads: number;
+}
+
+/** Messages a worker receives. */
+export type ToWorker =
+  | { type: "init"; options: PrepareOptions }
+  | { type: "file"; fileIndex: number; file: SourceFile; watermark: Watermark | undefined }
+  | { type: "finish" };
+
+/** Messages a worker sends. */
+export type FromWorker =
+  | { type: "chunk"; chunk: PreparedChunk }
+  | { type: "inventory"; snapshot: InventorySnapshot }
+  | { type: "error"; name: string; message: string; exitCode: number | null };
+
+/** Files handed to a worker and not finished, at most. */
+const FILES_PER_WORKER = 16;
+
+/** Input bytes handed to workers and not merged yet, beyond which no more files are handed out. */
+const AHEAD_BYTES = 16 << 20;
+
+/**
+ * The run's files, prepared, in file order (each file's chunks in order), with the progress told.
+ *
+ * @param source Files, watermarks, options and where to prepare them.
+ * @returns The chunks.
+ */
+export async function* preparedChunks(source: PrepareSource): AsyncGenerator<PreparedChunk> {
+  const { files, watermarks, progress } = source;
+  const unread = (file: SourceFile) => Math.max(0, file.size - (watermarks.get(file.path)?.offset ?? 0));
+  progress.readPlanned?.(files.length, files.reduce((sum, file) => sum + unread(file), 0));
+  const chunks = source.threads > 0 && files.length > 1 ? fromWorkers(source) : onThisThread(source);
+  let current = -1;
+  for await (const chunk of chunks) {
+    if (chunk.fileIndex !== current) {
+      current = chunk.fileIndex;
+      progress.fileStarted(chunk.path, unread(files[current]!));
+    }
+    if (chunk.bytesRead > 0) progress.bytesRead(chunk.path, chunk.bytesRead);
+    yield chunk;
+    if (chunk.last) progress.fileDone(chunk.path);
+  }
+}
+
+async function* onThisThread(source: PrepareSource): AsyncGenerator<PreparedChunk> {
+  for (const [index, file] of source.files.entries()) {
+    source.signal?.throwIfAborted();
+    yield* prepareFile(
+      file,
+      index,
+      source.watermarks.get(file.path),
+      source.fs,
+      source.options,
+      source.inventory,
+      source.signal,
+    );
+  }
+}
+
+async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk> {
+  const { files, watermarks, signal } = source;
+  const count = Math.min(source.threads, files.length);
+  const url = new URL("./prepare_worker.ts", import.meta.url);
+  const workers = Array.from({ length: count }, () => new Worker(url.href, { type: "module" }));
+  // Chunks per file not merged yet; the file being merged; files handed out, their bytes.
+  const waiting = new Map<number, PreparedChunk[]>();
+  const snapshots: InventorySnapshot[] = [];
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  const handedOut = new Array<number>(count).fill(0);
+  let next = 0, ahead = 0, current = 0;
+  for (const [i, worker] of workers.entries()) {
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const message = event.data;
+      if (message.type === "chunk") {
+        const list = waiting.get(message.chunk.fileIndex) ?? [];
+        list.push(message.chunk);
+        waiting.set(message.chunk.fileIndex, list);
+        if (message.chunk.last) handedOut[i]!--;
+      } else if (message.type === "inventory") snapshots.push(message.snapshot);
+      else failure ??= workerError(message);
+      notify();
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      failure ??= new Error(`A parsing worker failed: ${event.message}`);
+      notify();
+    };
+    worker.postMessage({ type: "init", options: source.options } satisfies ToWorker);
+  }
+  const handOut = () => {
+    // Several files per worker keep it busy between messages; the budget keeps what waits here small.
+    while (next < files.length && (ahead < AHEAD_BYTES || next === current)) {
+      const i = handedOut.indexOf(Math.min(...handedOut));
+      if (handedOut[i]! >= FILES_PER_WORKER) return;
+      const file = files[next]!;
+      handedOut[i]!++;
+      ahead += file.size;
+      workers[i]!.postMessage(
+        { type: "file", fileIndex: next, file, watermark: watermarks.get(file.path) } satisfies ToWorker,
+      );
+      next++;
+    }
+  };
+  const onAbort = () => notify();
+  signal?.addEventListener("abort", onAbort);
+  try {
+    while (current < files.length) {
+      signal?.throwIfAborted();
+      handOut();
+      const list = waiting.get(current);
+      const chunk = list?.shift();
+      if (chunk === undefined) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      if (chunk.last) {
+        waiting.delete(current);
+        ahead -= files[current]!.size;
+        current++;
+      }
+      yield chunk;
+    }
+    for (const worker of workers) worker.postMessage({ type: "finish" } satisfies ToWorker);
+    while (snapshots.length < count) {
+      if (failure) throw failure;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    for (const snapshot of snapshots) source.inventory.merge(snapshot);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    for (const worker of workers) worker.terminate();
+  }
+}
+
+/** The worker's error, as this thread's class where it matters to the exit code. */
+function workerError(message: Extract<FromWorker, { type: "error" }>): Error {
+  if (message.name === "InputError") return new InputError(message.message);
+  if (message.exitCode !== null) return new CcpipeError(message.message, { exitCode: message.exitCode });
+  return new Error(message.message);
+}
