@@ -178,13 +178,16 @@ export class DuckDbSink implements Sink {
         }
       }
     }
-    await this.#refreshReportViews();
+    await this.#refreshReportViews(true);
   }
 
-  /** Creates the report views and prices the usage rows not priced yet (data dirs from before the views too). */
-  async #refreshReportViews(): Promise<void> {
+  /**
+   * Creates the report views (`views`: a table's columns may have changed) and prices the usage rows not
+   * priced yet (data dirs from before the views too).
+   */
+  async #refreshReportViews(views: boolean): Promise<void> {
     try {
-      await createReportViews(this.#connection);
+      if (views) await createReportViews(this.#connection);
       await refreshUsageCosts(this.#connection);
     } catch (error) {
       throw new SinkError(
@@ -270,7 +273,7 @@ export class DuckDbSink implements Sink {
       await this.#connection.run("ROLLBACK").catch(() => {});
       throw error;
     }
-    if (staged.table === "usage") await this.#refreshReportViews();
+    if (staged.table === "usage") await this.#refreshReportViews(false);
   }
 
   /** Row count of every table. */
