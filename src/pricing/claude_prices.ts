@@ -34,9 +34,8 @@ export interface ResponseUsage {
   web_search_requests?: number | null;
 }
 
-/** Prices Claude API responses; remembers which models had no price. */
 /** Per-token prices of one model on one day, valid for prompts up to `flatUpTo` tokens. */
-interface UnitRates {
+export interface UnitRates {
   input: number;
   write5m: number;
   write1h: number;
@@ -80,6 +79,8 @@ export class ClaudePricer {
   #provider: Provider;
   #unpriced = new Set<string>();
   #rates = new Map<string, UnitRates | null>();
+  /** Rates by the dataset's price entry: a model's prices change on a few days, not every day. */
+  #ratesByPrice = new Map<string, UnitRates>();
 
   /** Creates a pricer over the bundled Anthropic price data. */
   constructor() {
@@ -103,12 +104,12 @@ export class ClaudePricer {
    * ```
    */
   costUsd(usage: ResponseUsage): number | null {
-    const day = usage.timestamp ? usage.timestamp.slice(0, 10) : "";
-    const rates = this.#ratesOf(usage.model, day);
+    const rates = this.unitRates(usage.model, usage.timestamp ? usage.timestamp.slice(0, 10) : "");
     if (rates === null) return null;
     const prompt = usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens;
     if (prompt > rates.flatUpTo) return this.exactCostUsd(usage);
     const oneHour = Math.min(usage.cache_creation_1h_input_tokens ?? 0, usage.cache_creation_input_tokens);
+    // The DuckDB sink prices in SQL with this same formula, order and rounding (duckdb_report_views.ts).
     const cost = usage.input_tokens * rates.input +
       (usage.cache_creation_input_tokens - oneHour) * rates.write5m +
       oneHour * rates.write1h + usage.cache_read_input_tokens * rates.read +
@@ -129,7 +130,11 @@ export class ClaudePricer {
     return price.total_price;
   }
 
-  #ratesOf(model: string, day: string): UnitRates | null {
+  /**
+   * The per-token prices of `model` on `day` (`YYYY-MM-DD`, or "" when the time is unknown), or null (and
+   * the model noted as unpriced) when the dataset has none; {@linkcode costUsd} multiplies them.
+   */
+  unitRates(model: string, day: string): UnitRates | null {
     const key = `${model}\u0000${day}`;
     const known = this.#rates.get(key);
     if (known !== undefined) return known;
@@ -143,18 +148,24 @@ export class ClaudePricer {
     });
     if (probe === null) this.#unpriced.add(model);
     else {
-      const starts = Object.values(probe.model_price).flatMap((p) =>
-        typeof p === "object" && p !== null ? p.tiers.map((t) => t.start) : []
-      );
-      rates = {
-        input: unit({ input_tokens: 1000 }),
-        write5m: unit({ cache_creation_input_tokens: 1000 }),
-        write1h: unit({ cache_creation_input_tokens: 1000, cache_creation_1h_input_tokens: 1000 }),
-        read: unit({ cache_read_input_tokens: 1000 }),
-        output: unit({ output_tokens: 1000 }),
-        webSearch: unit({ web_search_requests: 1000 }),
-        flatUpTo: Math.min(Infinity, ...starts),
-      };
+      // A price follows from the price entry alone (calcPrice's own model and usage aside).
+      const entry = JSON.stringify(probe.model_price);
+      rates = this.#ratesByPrice.get(entry) ?? null;
+      if (rates === null) {
+        const starts = Object.values(probe.model_price).flatMap((p) =>
+          typeof p === "object" && p !== null ? p.tiers.map((t) => t.start) : []
+        );
+        rates = {
+          input: unit({ input_tokens: 1000 }),
+          write5m: unit({ cache_creation_input_tokens: 1000 }),
+          write1h: unit({ cache_creation_input_tokens: 1000, cache_creation_1h_input_tokens: 1000 }),
+          read: unit({ cache_read_input_tokens: 1000 }),
+          output: unit({ output_tokens: 1000 }),
+          webSearch: unit({ web_search_requests: 1000 }),
+          flatUpTo: Math.min(Infinity, ...starts),
+        };
+        this.#ratesByPrice.set(entry, rates);
+      }
     }
     this.#rates.set(key, rates);
     return rates;

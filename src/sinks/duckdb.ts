@@ -156,35 +156,45 @@ export class DuckDbSink implements Sink {
 
   /** Creates missing tables, adds missing nullable columns, and refuses a column whose type changed. */
   async prepare(): Promise<void> {
-    for (const name of TableNames) {
-      const table: TableDef = Tables[name];
-      await this.#run(duckdbCreateTable(table), `create table ${name}`);
+    // One transaction and one catalog query: each statement committed alone waits for its own write to
+    // disk, and each catalog query costs ~4 ms.
+    await this.#inTransaction(async () => {
+      for (const name of TableNames) await this.#run(duckdbCreateTable(Tables[name]), `create table ${name}`);
       const existing = await this.query(
-        `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ${literal(name)}`,
+        `SELECT table_name, column_name, data_type FROM information_schema.columns
+         WHERE table_name IN (${TableNames.map(literal).join(", ")})`,
       );
-      const types = new Map(existing.map((r) => [String(r.column_name), normaliseType(String(r.data_type))]));
-      for (const column of table.columns) {
-        const have = types.get(column.name);
-        const want = normaliseType(duckdbType(column));
-        if (have === undefined) {
-          await this.#run(
-            `ALTER TABLE ${quote(name)} ADD COLUMN ${quote(column.name)} ${duckdbType(column)}`,
-            `add column ${name}.${column.name}`,
-          );
-        } else if (have !== want) {
-          throw new SinkError(
-            `Cannot load table '${name}' as column '${column.name}' has type ${have} in ${this.location}: ccpipe needs ${want}`,
-          );
+      const types = new Map(
+        existing.map((r) => [`${r.table_name}.${r.column_name}`, normaliseType(String(r.data_type))]),
+      );
+      for (const name of TableNames) {
+        const table: TableDef = Tables[name];
+        for (const column of table.columns) {
+          const have = types.get(`${name}.${column.name}`);
+          const want = normaliseType(duckdbType(column));
+          if (have === undefined) {
+            await this.#run(
+              `ALTER TABLE ${quote(name)} ADD COLUMN ${quote(column.name)} ${duckdbType(column)}`,
+              `add column ${name}.${column.name}`,
+            );
+          } else if (have !== want) {
+            throw new SinkError(
+              `Cannot load table '${name}' as column '${column.name}' has type ${have} in ${this.location}: ccpipe needs ${want}`,
+            );
+          }
         }
       }
-    }
-    await this.#refreshReportViews();
+    });
+    await this.#refreshReportViews(true);
   }
 
-  /** Creates the report views and prices the usage rows not priced yet (data dirs from before the views too). */
-  async #refreshReportViews(): Promise<void> {
+  /**
+   * Creates the report views (`views`: a table's columns may have changed) and prices the usage rows not
+   * priced yet (data dirs from before the views too).
+   */
+  async #refreshReportViews(views: boolean): Promise<void> {
     try {
-      await createReportViews(this.#connection);
+      if (views) await createReportViews(this.#connection);
       await refreshUsageCosts(this.#connection);
     } catch (error) {
       throw new SinkError(
@@ -261,16 +271,11 @@ export class DuckDbSink implements Sink {
     const statement = intoEmpty
       ? `INSERT INTO ${quote(staged.table)} (${names}) SELECT ${names} FROM ${source}`
       : buildMerge(table, quote(staged.table), source, { column: quote, into: true });
-    await this.#run("BEGIN TRANSACTION", "begin");
-    try {
+    await this.#inTransaction(async () => {
       await this.#run(statement, `${intoEmpty ? "insert" : "merge"} ${staged.table}`);
       if (staged.table === "sessions") await this.#refreshSessions(source);
-      await this.#run("COMMIT", "commit");
-    } catch (error) {
-      await this.#connection.run("ROLLBACK").catch(() => {});
-      throw error;
-    }
-    if (staged.table === "usage") await this.#refreshReportViews();
+    });
+    if (staged.table === "usage") await this.#refreshReportViews(false);
   }
 
   /** Row count of every table. */
@@ -300,6 +305,18 @@ export class DuckDbSink implements Sink {
   async #count(name: TableName): Promise<number> {
     const rows = await this.query(`SELECT COUNT(*)::BIGINT AS n FROM ${quote(name)}`);
     return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Runs `body` in one transaction, rolled back when it throws. */
+  async #inTransaction(body: () => Promise<void>): Promise<void> {
+    await this.#run("BEGIN TRANSACTION", "begin");
+    try {
+      await body();
+      await this.#run("COMMIT", "commit");
+    } catch (error) {
+      await this.#connection.run("ROLLBACK").catch(() => {});
+      throw error;
+    }
   }
 
   async #run(sql: string, what: string): Promise<void> {

@@ -62,7 +62,7 @@ Deno.test("DuckDbSink.load() upserts into a file made with a primary key (ccpipe
   ]]);
 });
 
-Deno.test("DuckDbSink prices every usage row of a load larger than one pricing page", async () => {
+Deno.test("DuckDbSink prices every usage row of a 9,000-row load", async () => {
   await using tree = await writeTree({});
   await using sink = await DuckDbSink.open({ path: tree.join("db.duckdb") });
   await sink.prepare();
