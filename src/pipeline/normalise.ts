@@ -17,6 +17,7 @@ import { countNotes } from "./row_guard.ts";
 
 /** `messages` rows already serialised (NDJSON, UTF-8), in input order. */
 export interface RowBlock {
+  /** The rows: a view the next block reuses (write or copy them before taking the next package row). */
   bytes: Uint8Array;
   rows: number;
   /** The longest row's size in bytes. */
@@ -126,7 +127,7 @@ export async function* normalise(
     // Rows before a reject go out before it, so the package keeps input order.
     const flushBlock = function* (): Generator<PackageRow> {
       if (block.rows === 0) return;
-      yield { table: "messages", block: { ...block, bytes: out.slice(0, length) } };
+      yield { table: "messages", block: { ...block, bytes: out.subarray(0, length) } };
       for (const row of prompts) yield { table: "prompt", row };
       prompts.length = 0;
       block.rows = 0;

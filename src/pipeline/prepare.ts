@@ -67,7 +67,10 @@ export interface PreparedChunk {
   texts: (string | null)[] | null;
   /** Other events, each placed before the message record of index `at`. */
   items: PreparedItem[];
-  /** The message records' `messages` rows, serialised (NDJSON, UTF-8, each with `"turn":null`). */
+  /**
+   * The message records' `messages` rows, serialised (NDJSON, UTF-8, each with `"turn":null`); a view
+   * the next chunk of the file reuses unless prepared with `ownBytes`.
+   */
   bytes: Uint8Array;
 }
 
@@ -116,6 +119,11 @@ export interface PrepareOptions {
   machine: MachineColumns;
   /** Send each message row's text along (Stage 4 learns the user's vocabulary from it). */
   withText: boolean;
+  /**
+   * Give each chunk bytes of its own, to transfer to another thread; else its bytes are a view that the
+   * file's next chunk reuses (take what you need before asking for it). @default {false}
+   */
+  ownBytes?: boolean;
 }
 
 const TURN = '"turn":null,';
@@ -154,33 +162,40 @@ export async function* prepareFile(
     bytesRead: (_: string, n: number) => void (bytesRead += n),
     fileDone() {},
   };
-  const chunk = new ChunkBuilder(fileIndex, file.path, options.withText);
+  const chunk = new ChunkBuilder(fileIndex, file.path, options.withText, options.ownBytes === true);
   const take = (last: boolean) => {
     const out = chunk.take(bytesRead, last);
     bytesRead = 0;
     return out;
   };
   const watermarks = new Map(watermark ? [[file.path, watermark]] : []);
-  for await (const event of extract([file], { fs, watermarks, progress, signal })) {
-    inventory.observe(event);
-    if (event.kind === "reject") {
-      chunk.item({ k: "reject", line: event.reject.line_number, reject: event.reject });
-    } else if (event.kind === "file_done") {
-      const { watermark, bytesRead, linesRead, blankLines } = event;
-      chunk.item({ k: "file_done", watermark, bytesRead, linesRead, blankLines });
-    } else if (untilStage < 2) chunk.item({ k: "record", line: event.record.line });
-    else {
-      const raw = event.record;
-      const checked = checkRecord(raw);
-      if (checked.kind === "invalid") chunk.item({ k: "invalid", line: raw.line, reject: checked.reject });
-      else if (checked.kind === "no_uuid") {
-        chunk.item({ k: "no_uuid", line: raw.line, type: checked.type, meta: checked.meta });
-      } else chunk.message(raw.line, messageRowOf(checked.record, options, null), checked.usage, options);
+  try {
+    for await (const event of extract([file], { fs, watermarks, progress, signal })) {
+      inventory.observe(event);
+      if (event.kind === "reject") {
+        chunk.item({ k: "reject", line: event.reject.line_number, reject: event.reject });
+      } else if (event.kind === "file_done") {
+        const { watermark, bytesRead, linesRead, blankLines } = event;
+        chunk.item({ k: "file_done", watermark, bytesRead, linesRead, blankLines });
+      } else if (untilStage < 2) chunk.item({ k: "record", line: event.record.line });
+      else {
+        const raw = event.record;
+        const checked = checkRecord(raw);
+        if (checked.kind === "invalid") chunk.item({ k: "invalid", line: raw.line, reject: checked.reject });
+        else if (checked.kind === "no_uuid") {
+          chunk.item({ k: "no_uuid", line: raw.line, type: checked.type, meta: checked.meta });
+        } else chunk.message(raw.line, messageRowOf(checked.record, options, null), checked.usage, options);
+      }
+      if (chunk.byteLength >= CHUNK_BYTES) yield take(false);
     }
-    if (chunk.byteLength >= CHUNK_BYTES) yield take(false);
+    yield take(true);
+  } finally {
+    chunk.release();
   }
-  yield take(true);
 }
+
+/** A buffer for serialised rows, kept between files so each file does not grow its own again. */
+let spareBuffer: Uint8Array | null = null;
 
 /** Builds one {@linkcode PreparedChunk}. */
 class ChunkBuilder {
@@ -194,16 +209,27 @@ class ChunkBuilder {
   #texts: (string | null)[] = [];
   #items: PreparedItem[] = [];
   #count = 0;
-  #buffer = new Uint8Array(1 << 16);
+  #buffer: Uint8Array;
   #length = 0;
   #encoder = new TextEncoder();
   /** The last usage line added, to skip its repeats (a response's usage is on each of its lines). */
   #lastUsage: UsageLine | null = null;
 
-  constructor(fileIndex: number, path: string, withText: boolean) {
+  #ownBytes: boolean;
+
+  constructor(fileIndex: number, path: string, withText: boolean, ownBytes: boolean) {
+    this.#ownBytes = ownBytes;
     this.#fileIndex = fileIndex;
     this.#path = path;
     this.#withText = withText;
+    // Taken, not shared: a second file prepared at the same time on this thread allocates its own.
+    this.#buffer = spareBuffer ?? new Uint8Array(CHUNK_BYTES + (1 << 20));
+    spareBuffer = null;
+  }
+
+  /** Gives the buffer back for the next file. */
+  release(): void {
+    spareBuffer = this.#buffer;
   }
 
   get byteLength(): number {
@@ -255,7 +281,7 @@ class ChunkBuilder {
       extras: this.#extras,
       texts: this.#withText ? this.#texts : null,
       items: this.#items,
-      bytes: this.#buffer.slice(0, this.#length),
+      bytes: this.#ownBytes ? this.#buffer.slice(0, this.#length) : this.#buffer.subarray(0, this.#length),
     };
     this.#strings = [];
     this.#ints = [];

@@ -40,8 +40,11 @@ export type FromWorker =
   | { type: "inventory"; snapshot: InventorySnapshot }
   | { type: "error"; name: string; message: string; exitCode: number | null };
 
-/** Files handed to a worker and not finished, at most. */
-const FILES_PER_WORKER = 16;
+/**
+ * Files handed to a worker and not finished, at most. Few: the main thread prepares the next file
+ * itself whenever it catches up with what the workers took, so it shares the work instead of waiting.
+ */
+const FILES_PER_WORKER = 2;
 
 /** Input bytes handed to workers and not merged yet, beyond which no more files are handed out. */
 const AHEAD_BYTES = 16 << 20;
@@ -89,8 +92,9 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
   const count = Math.min(source.threads, files.length);
   const url = new URL("./prepare_worker.ts", import.meta.url);
   const workers = Array.from({ length: count }, () => new Worker(url.href, { type: "module" }));
-  // Chunks per file not merged yet; the file being merged; files handed out, their bytes.
+  // Chunks per file not merged yet, and what the workers were handed and have not finished.
   const waiting = new Map<number, PreparedChunk[]>();
+  const handedOut = new Array<number>(count).fill(0);
   const snapshots: InventorySnapshot[] = [];
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
@@ -98,29 +102,10 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
     wake?.();
     wake = null;
   };
-  const handedOut = new Array<number>(count).fill(0);
+  // Files are taken in order: `next` is the first nobody took, `current` the one being merged.
   let next = 0, ahead = 0, current = 0;
-  for (const [i, worker] of workers.entries()) {
-    worker.onmessage = (event: MessageEvent<FromWorker>) => {
-      const message = event.data;
-      if (message.type === "chunk") {
-        const list = waiting.get(message.chunk.fileIndex) ?? [];
-        list.push(message.chunk);
-        waiting.set(message.chunk.fileIndex, list);
-        if (message.chunk.last) handedOut[i]!--;
-      } else if (message.type === "inventory") snapshots.push(message.snapshot);
-      else failure ??= workerError(message);
-      notify();
-    };
-    worker.onerror = (event: ErrorEvent) => {
-      event.preventDefault();
-      failure ??= new Error(`A parsing worker failed: ${event.message}`);
-      notify();
-    };
-    worker.postMessage({ type: "init", options: source.options } satisfies ToWorker);
-  }
   const handOut = () => {
-    // Several files per worker keep it busy between messages; the budget keeps what waits here small.
+    // A couple of files each keep the workers busy between messages; what waits here stays in the budget.
     while (next < files.length && (ahead < AHEAD_BYTES || next === current)) {
       const i = handedOut.indexOf(Math.min(...handedOut));
       if (handedOut[i]! >= FILES_PER_WORKER) return;
@@ -133,14 +118,44 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
       next++;
     }
   };
+  for (const [i, worker] of workers.entries()) {
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const message = event.data;
+      if (message.type === "chunk") {
+        const list = waiting.get(message.chunk.fileIndex) ?? [];
+        list.push(message.chunk);
+        waiting.set(message.chunk.fileIndex, list);
+        if (message.chunk.last) {
+          handedOut[i]!--;
+          handOut();
+        }
+      } else if (message.type === "inventory") snapshots.push(message.snapshot);
+      else failure ??= workerError(message);
+      notify();
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      failure ??= new Error(`A parsing worker failed: ${event.message}`);
+      notify();
+    };
+    worker.postMessage({ type: "init", options: source.options } satisfies ToWorker);
+  }
   const onAbort = () => notify();
   signal?.addEventListener("abort", onAbort);
   try {
+    handOut();
     while (current < files.length) {
       signal?.throwIfAborted();
-      handOut();
-      const list = waiting.get(current);
-      const chunk = list?.shift();
+      if (current === next) {
+        // This thread caught up with the workers: it prepares the next file itself, merging as it goes.
+        const file = files[next++]!;
+        const { options, inventory, fs } = source;
+        yield* prepareFile(file, current, watermarks.get(file.path), fs, options, inventory, signal);
+        current++;
+        handOut();
+        continue;
+      }
+      const chunk = waiting.get(current)?.shift();
       if (chunk === undefined) {
         if (failure) throw failure;
         await new Promise<void>((resolve) => (wake = resolve));

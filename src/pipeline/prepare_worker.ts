@@ -29,7 +29,8 @@ async function drain(): Promise<void> {
   busy = true;
   try {
     for (let message = queue.shift(); message !== undefined; message = queue.shift()) {
-      if (message.type === "init") options = message.options;
+      // Chunks are transferred to the main thread: each needs bytes of its own.
+      if (message.type === "init") options = { ...message.options, ownBytes: true };
       else if (message.type === "finish") {
         post({ type: "inventory", snapshot: inventory.snapshot() });
       } else {
