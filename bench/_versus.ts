@@ -8,6 +8,7 @@
 import { dirname } from "node:path";
 import type { CaseResult } from "./_report.ts";
 import { mib, round } from "./_report.ts";
+import { defaultPrepareThreads } from "../src/cli/context.ts";
 
 /** Targets of issue 10. */
 export const TARGETS = {
@@ -198,6 +199,8 @@ export async function versusCase(options: VersusOptions): Promise<CaseResult[]> 
     return known.length ? `${median(known).toFixed(2)} s CPU` : "CPU unknown";
   };
   const rows: CaseResult[] = [];
+  // ccpipe's default for this machine (CCPIPE_THREADS, when set, reaches the runs too).
+  const threads = defaultPrepareThreads((name) => Deno.env.get(name));
   const duckMedian = median(duck.map((r) => r.seconds));
   if (ccusageFailure || ccusage.length === 0) {
     rows.push({
@@ -219,11 +222,12 @@ export async function versusCase(options: VersusOptions): Promise<CaseResult[]> 
       } s)`,
       target: `≤ ${TARGETS.versusCcusage}×`,
       pass: ratio <= TARGETS.versusCcusage,
-      how:
-        `${mb.toFixed(1)} MB; ccpipe run --no-llm into a fresh DuckDB file [${secs(duck)}; ${cpu(duck)}] ` +
+      how: `${mb.toFixed(1)} MB; ccpipe run --no-llm into a fresh DuckDB file, ${threads} prepare threads ` +
+        `[${secs(duck)}; ${cpu(duck)}] ` +
         `vs npx -y ${CCUSAGE} daily --json --offline [${secs(ccusage)}; ${cpu(ccusage)}]; alternating, ` +
         `median of ${ratios.length} pair ratios; each a separate process (start-up included)`,
       details: {
+        prepareThreads: threads,
         ratio: round(ratio, 3),
         ratios: ratios.map((r) => round(r, 3)),
         ccpipeSeconds: duck.map((r) => round(r.seconds, 3)),

@@ -249,7 +249,7 @@ class ChunkBuilder {
       if (notes.length > 0) extra.notes = notes;
       if (row.kind === "human_prompt") extra.prompt = row;
       if (extra.notes || extra.prompt) this.#extras.push(extra);
-      ({ end, hole } = this.#row(row, options.machine));
+      ({ end, hole } = this.#row(row));
     }
     // In STRING_FIELDS' order (written out: a loop of computed keys cost more than the rest of this).
     this.#strings.push(
@@ -327,9 +327,9 @@ class ChunkBuilder {
     return index;
   }
 
-  /** Appends one row (stamped with the machine), returning where it ends and where its turn's `null` is. */
-  #row(row: MessageRow, machine: MachineColumns): { end: number; hole: number } {
-    const json = JSON.stringify({ ...row, ...machine });
+  /** Appends one row (stamped with the machine already), returning where it ends and where its turn's `null` is. */
+  #row(row: MessageRow): { end: number; hole: number } {
+    const json = JSON.stringify(row);
     const start = this.#length;
     const end = this.#put(`${json}\n`);
     // Quotes inside values are escaped, so the first `"turn":null,` is the key itself; a UTF-8 offset is

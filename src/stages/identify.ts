@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { MachineColumns } from "../io/machine.ts";
 import { fingerprintHex } from "../ids.ts";
 import type { MessageRow, SessionRow } from "../schema/mod.ts";
 import type { CleanRecord, SessionMeta } from "./clean.ts";
@@ -46,6 +47,8 @@ export interface IdentifyOptions {
   promptStatus: "pending" | "skipped_no_llm";
   /** IANA zone of `event_date`. @default {"UTC"} */
   timeZone?: string;
+  /** The machine (and user) columns to stamp the row with, last; none when absent. */
+  machine?: MachineColumns;
 }
 
 function extraOf(record: CleanRecord): unknown {
@@ -155,6 +158,7 @@ export function messageRowOf(
     correction_status: isPrompt ? options.promptStatus : null,
     correction_model: null,
     extra: extraOf(record),
+    ...options.machine,
   };
 }
 
