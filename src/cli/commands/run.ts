@@ -64,6 +64,13 @@ export const runFlags: FlagSpecs = {
     group: "general",
     help: "Report what would be loaded and sent, without loading or calling anything",
   },
+  threads: {
+    type: "string",
+    value: "N",
+    group: "general",
+    help:
+      "Worker threads reading transcripts (default one per core up to 4; 0: main thread only; env CCPIPE_THREADS)",
+  },
   ...inGroup("stage4", llmFlags),
   ...inGroup("bigquery", bigQueryFlags),
   ...inGroup("general", machineFlags),
@@ -192,6 +199,7 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
   flags: runFlags,
   async run({ flags }, ctx) {
     const untilStage = intFlag(flags, "until-stage", { min: 0, max: 4 }) ?? 4;
+    const threads = intFlag(flags, "threads", { min: 0, max: 16 });
     const timeZone = timeZoneFrom(flags, ctx);
     const sources = resolveSources(flags, ctx);
     const dataDir = resolveDataDir(flags, ctx);
@@ -212,7 +220,7 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
       sources,
       dataDir,
       fs: ctx.fs,
-      prepareThreads: ctx.prepareThreads,
+      prepareThreads: threads ?? ctx.prepareThreads,
       openSink: open &&
         (async (runId: string): Promise<Sink> => withLoadProgress(await open(runId), progress)),
       warehouseLooksCurrent: sink.looksCurrent,

@@ -31,3 +31,45 @@ Deno.test("ccpipe run exits 1 and says so when every Gemini call failed, though 
   ]);
   assertEquals(JSON.parse(output.stdout[0]).status, "completed");
 });
+
+Deno.test("ccpipe run --threads loads the same tables on workers as on the main thread, and refuses a bad count", async () => {
+  const records = [];
+  for (let i = 0; i < 12; i++) {
+    records.push(userPrompt(`prompt ${i}`, { uuid: `p${i}`, sessionId: `s${i % 3}` }));
+  }
+  await using tree = await writeTree({
+    "projects/-home-a/s0.jsonl": jsonl(records.slice(0, 5)),
+    "projects/-home-a/s1.jsonl": jsonl(records.slice(5, 9)),
+    "projects/-home-b/s2.jsonl": jsonl(records.slice(9)),
+  });
+  const summaries = [];
+  for (const threads of ["0", "2"]) {
+    const output = recordingOutput();
+    const args = ["run", "--source", tree.join("projects"), "--data-dir", tree.join(`data${threads}`)];
+    const code = await main([...args, "--sink", "none", "--threads", threads, "--json"], {
+      output,
+      env: () => undefined,
+    });
+    assertEquals(code, 0);
+    const summary = JSON.parse(output.stdout[0]);
+    const messages = await Deno.readTextFile(`${summary.runDir}/messages.ndjson`);
+    summaries.push({
+      reconciliation: summary.reconciliation,
+      rows: messages.trim().split("\n").map((line) => {
+        const { run_id: _, ...row } = JSON.parse(line);
+        return row;
+      }),
+    });
+  }
+  assertEquals(summaries[1], summaries[0]);
+  assertEquals(summaries[0].rows.map((r) => r.turn), [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
+
+  const output = recordingOutput();
+  const bad = ["run", "--source", tree.join("projects"), "--data-dir", tree.join("bad"), "--threads", "many"];
+  const code = await main(bad, {
+    output,
+    env: () => undefined,
+  });
+  assertEquals(code, 2);
+  assertEquals(output.stderr, ["ccpipe: --threads must be an integer from 0 to 16: got 'many'"]);
+});
