@@ -116,7 +116,10 @@ export async function* extract(
     // Lines are split synchronously per chunk: a promise per line cost more than the splitting. The
     // last fragment without "\n" is never taken (parsed once a later run sees its "\n").
     const splitter = new LineSplitter({ startOffset: start.offset, startLine: start.lines + 1 });
+    // The last bytes read, to hash the head of the next watermark without reading them again.
+    const tail = new TailBytes(HEAD_HASH_BYTES, start.offset);
     for await (const chunk of read) {
+      tail.push(chunk);
       seenTo += chunk.length;
       progress?.bytesRead(file.path, chunk.length);
       for (const line of splitter.push(chunk)) {
@@ -184,7 +187,7 @@ export async function* extract(
       lines: start.lines + linesRead,
       headHash: consumedTo === start.offset && start.headHash !== undefined
         ? start.headHash
-        : await hashBefore(fs, file.path, consumedTo),
+        : await headHash(tail.before(consumedTo) ?? await readBefore(fs, file.path, consumedTo)),
     };
     progress?.fileDone(file.path);
     yield { kind: "file_done", watermark, bytesRead: consumedTo - start.offset, linesRead, blankLines };
@@ -211,8 +214,51 @@ async function resumePoint(
 }
 
 async function hashBefore(fs: FileSystem, path: string, offset: number): Promise<string> {
+  return await headHash(await readBefore(fs, path, offset));
+}
+
+/** The up to {@linkcode HEAD_HASH_BYTES} bytes of a file before `offset`: what its head hash covers. */
+async function readBefore(fs: FileSystem, path: string, offset: number): Promise<Uint8Array> {
   const from = Math.max(0, offset - HEAD_HASH_BYTES);
-  return await headHash(offset === 0 ? new Uint8Array() : await fs.readRange(path, from, offset - from));
+  return offset === 0 ? new Uint8Array() : await fs.readRange(path, from, offset - from);
+}
+
+/** The last bytes of a stream read from `start`, kept to hash the bytes before a later offset. */
+class TailBytes {
+  #keep: number;
+  #chunks: Uint8Array[] = [];
+  /** File offset of the first kept byte. */
+  #from: number;
+  #to: number;
+
+  constructor(keep: number, start: number) {
+    this.#keep = keep;
+    this.#from = start;
+    this.#to = start;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#to += chunk.length;
+    // Drop whole chunks that the window no longer reaches (the newest one always stays).
+    while (this.#chunks.length > 1 && this.#to - this.#from - this.#chunks[0]!.length >= 2 * this.#keep) {
+      this.#from += this.#chunks.shift()!.length;
+    }
+  }
+
+  /** The `keep` bytes before `offset` (fewer at the start of the file), or null when not all were kept. */
+  before(offset: number): Uint8Array | null {
+    const from = Math.max(0, offset - this.#keep);
+    if (from < this.#from || offset > this.#to) return null;
+    const out = new Uint8Array(offset - from);
+    let at = this.#from;
+    for (const chunk of this.#chunks) {
+      const lo = Math.max(from, at), hi = Math.min(offset, at + chunk.length);
+      if (hi > lo) out.set(chunk.subarray(lo - at, hi - at), lo - from);
+      at += chunk.length;
+    }
+    return out;
+  }
 }
 
 /** Whether `error` says a file does not exist (any more). */

@@ -476,3 +476,30 @@ Deno.test("extract() says why a stub before a glued record is not a record", asy
     "Truncated record followed by a complete one: Expected a JSON object but got an array",
   );
 });
+
+Deno.test("extract() hashes the watermark's head from the bytes it read, as a fresh read of the file would", async () => {
+  const line = (i: number) =>
+    JSON.stringify({ type: "user", uuid: `u${i}`, pad: "x".repeat(i * 37 % 900) }) + "\n";
+  let text = "";
+  for (let i = 0; i < 60; i++) text += line(i);
+  const cases: Record<string, string> = {
+    "short.jsonl": line(1),
+    "long.jsonl": text,
+    "partial.jsonl": text + '{"half',
+  };
+  await using tree = await writeTree(cases);
+  const expected = async (bytes: Uint8Array, offset: number) =>
+    createHash("sha256").update(bytes.subarray(Math.max(0, offset - 4096), offset)).digest("hex").slice(
+      0,
+      16,
+    );
+  for (const chunkSize of [7, 1000, 1 << 16]) {
+    const { events } = await run(tree.path, { fs: denoFileSystem({ chunkSize }) });
+    for (const event of events) {
+      if (event.kind !== "file_done") continue;
+      const bytes = await Deno.readFile(event.watermark.path);
+      const want = await expected(bytes, event.watermark.offset);
+      assert.equal(event.watermark.headHash, want, `${event.watermark.path}, chunkSize ${chunkSize}`);
+    }
+  }
+});
