@@ -56,12 +56,16 @@ export interface PreparedChunk {
   last: boolean;
   /** The chunk's conversation records with a valid envelope, in order, column by column. */
   messages: number;
-  /** {@linkcode STRING_FIELDS} of each message record. */
+  /** Each message record's uuid and timestamp. */
   strings: (string | null)[];
-  /** {@linkcode INT_FIELDS} of each message record. */
+  /** {@linkcode INT_FIELDS} of each message record; `*Ref` fields index {@linkcode PreparedChunk.dict}. */
   ints: Int32Array;
-  /** {@linkcode USAGE_FIELDS} of each usage line (records point at theirs). */
-  usage: (string | number | boolean | null)[];
+  /** The values that repeat from record to record (sessions, projects, days, kinds...), each once. */
+  dict: (string | null)[];
+  /** Each usage line's message id and request id (records point at their line). */
+  usageStrings: (string | null)[];
+  /** {@linkcode USAGE_NUMBERS} of each usage line; NaN for null. */
+  usageNumbers: Float64Array;
   extras: MessageExtra[];
   /** Each message record's text, when the run learns vocabulary from them. */
   texts: (string | null)[] | null;
@@ -74,29 +78,25 @@ export interface PreparedChunk {
   bytes: Uint8Array;
 }
 
-/** Strings of a message record, in the order of {@linkcode PreparedChunk.strings}. */
-export const STRING_FIELDS = [
-  "uuid",
-  "session_id",
-  "project",
-  "project_id",
-  "timestamp",
-  "event_date",
-  "kind",
-  "type",
-  "git_branch",
-  "cc_version",
-] as const;
 /** Integers of a message record: its line, where its row ends in the bytes, where its turn's `null`
- * starts, its tool uses and its usage line (-1: none). */
-export const INT_FIELDS = ["line", "end", "hole", "tools", "usage"] as const;
-/** A usage line's values, in {@linkcode UsageLine}'s order. */
-export const USAGE_FIELDS = [
-  "messageId",
-  "requestId",
-  "model",
-  "sidechain",
-  "uuid",
+ * starts, its tool uses, its usage line (-1: none), then its values kept in the chunk's dictionary. */
+export const INT_FIELDS = [
+  "line",
+  "end",
+  "hole",
+  "tools",
+  "usage",
+  "sessionRef",
+  "projectRef",
+  "projectIdRef",
+  "eventDateRef",
+  "kindRef",
+  "typeRef",
+  "gitBranchRef",
+  "ccVersionRef",
+] as const;
+/** Numbers of a usage line: its counts, then its dictionary values and whether it is a sidechain's. */
+export const USAGE_NUMBERS = [
   "input",
   "output",
   "cacheCreation",
@@ -105,9 +105,11 @@ export const USAGE_FIELDS = [
   "cache1h",
   "webSearch",
   "webFetch",
-  "serviceTier",
-  "speed",
-] as const satisfies readonly (keyof UsageLine)[];
+  "modelRef",
+  "serviceTierRef",
+  "speedRef",
+  "sidechain",
+] as const;
 
 /** Options of {@linkcode prepareFile}. */
 export interface PrepareOptions {
@@ -204,7 +206,9 @@ class ChunkBuilder {
   #withText: boolean;
   #strings: (string | null)[] = [];
   #ints: number[] = [];
-  #usage: (string | number | boolean | null)[] = [];
+  #dict = new Map<string | null, number>();
+  #usageStrings: (string | null)[] = [];
+  #usageNumbers: number[] = [];
   #extras: MessageExtra[] = [];
   #texts: (string | null)[] = [];
   #items: PreparedItem[] = [];
@@ -251,20 +255,23 @@ class ChunkBuilder {
       if (extra.notes || extra.prompt) this.#extras.push(extra);
       ({ end, hole } = this.#row(row));
     }
-    // In STRING_FIELDS' order (written out: a loop of computed keys cost more than the rest of this).
-    this.#strings.push(
-      row.uuid,
-      row.session_id,
-      row.project,
-      row.project_id,
-      row.timestamp,
-      row.event_date,
-      row.kind,
-      row.type,
-      row.git_branch,
-      row.cc_version,
+    this.#strings.push(row.uuid, row.timestamp);
+    // In INT_FIELDS' order.
+    this.#ints.push(
+      line,
+      end,
+      hole,
+      row.tool_names.length,
+      this.#addUsage(usage),
+      this.#ref(row.session_id),
+      this.#ref(row.project),
+      this.#ref(row.project_id),
+      this.#ref(row.event_date),
+      this.#ref(row.kind),
+      this.#ref(row.type),
+      this.#ref(row.git_branch),
+      this.#ref(row.cc_version),
     );
-    this.#ints.push(line, end, hole, row.tool_names.length, this.#addUsage(usage));
     if (this.#withText) this.#texts.push(row.text);
   }
 
@@ -277,7 +284,9 @@ class ChunkBuilder {
       messages: this.#count,
       strings: this.#strings,
       ints: Int32Array.from(this.#ints),
-      usage: this.#usage,
+      dict: [...this.#dict.keys()],
+      usageStrings: this.#usageStrings,
+      usageNumbers: Float64Array.from(this.#usageNumbers),
       extras: this.#extras,
       texts: this.#withText ? this.#texts : null,
       items: this.#items,
@@ -285,7 +294,9 @@ class ChunkBuilder {
     };
     this.#strings = [];
     this.#ints = [];
-    this.#usage = [];
+    this.#dict = new Map();
+    this.#usageStrings = [];
+    this.#usageNumbers = [];
     this.#extras = [];
     this.#texts = [];
     this.#items = [];
@@ -293,6 +304,13 @@ class ChunkBuilder {
     this.#length = 0;
     this.#lastUsage = null;
     return chunk;
+  }
+
+  /** The index of `value` in the chunk's dictionary, added on first sight. */
+  #ref(value: string | null): number {
+    let ref = this.#dict.get(value);
+    if (ref === undefined) this.#dict.set(value, ref = this.#dict.size);
+    return ref;
   }
 
   /** Adds a usage line, returning its index, or the previous one's when it only repeats it. */
@@ -306,23 +324,23 @@ class ChunkBuilder {
       last.cacheCreation === usage.cacheCreation && last.cacheRead === usage.cacheRead
     ) return -1;
     this.#lastUsage = usage;
-    const index = this.#usage.length / USAGE_FIELDS.length;
-    this.#usage.push(
-      usage.messageId,
-      usage.requestId,
-      usage.model,
-      usage.sidechain,
-      usage.uuid,
+    const index = this.#usageStrings.length / 2;
+    this.#usageStrings.push(usage.messageId, usage.requestId);
+    const orNaN = (value: number | null) => value ?? NaN;
+    // In USAGE_NUMBERS' order.
+    this.#usageNumbers.push(
       usage.input,
       usage.output,
       usage.cacheCreation,
       usage.cacheRead,
-      usage.cache5m,
-      usage.cache1h,
-      usage.webSearch,
-      usage.webFetch,
-      usage.serviceTier,
-      usage.speed,
+      orNaN(usage.cache5m),
+      orNaN(usage.cache1h),
+      orNaN(usage.webSearch),
+      orNaN(usage.webFetch),
+      this.#ref(usage.model),
+      this.#ref(usage.serviceTier),
+      this.#ref(usage.speed),
+      usage.sidechain ? 1 : 0,
     );
     return index;
   }
@@ -366,88 +384,95 @@ class ChunkBuilder {
  * the record's session facts (for the session accumulator) and usage place (for the usage accumulator).
  */
 export class MessageCursor implements SessionFactsOf, UsageWhere {
+  #strings: (string | null)[];
+  #ints: Int32Array;
+  #dict: (string | null)[];
   #chunk: PreparedChunk;
   #s = 0;
   #i = 0;
 
   constructor(chunk: PreparedChunk) {
     this.#chunk = chunk;
+    this.#strings = chunk.strings;
+    this.#ints = chunk.ints;
+    this.#dict = chunk.dict;
   }
 
   /** Moves to message record `index`. */
   at(index: number): this {
-    this.#s = index * STRING_FIELDS.length;
+    this.#s = index * 2;
     this.#i = index * INT_FIELDS.length;
     return this;
   }
 
   get uuid(): string {
-    return this.#chunk.strings[this.#s]!;
-  }
-  get session_id(): string {
-    return this.#chunk.strings[this.#s + 1]!;
-  }
-  get project(): string | null {
-    return this.#chunk.strings[this.#s + 2]!;
-  }
-  get project_id(): string {
-    return this.#chunk.strings[this.#s + 3]!;
+    return this.#strings[this.#s]!;
   }
   get timestamp(): string | null {
-    return this.#chunk.strings[this.#s + 4]!;
-  }
-  get event_date(): string | null {
-    return this.#chunk.strings[this.#s + 5]!;
-  }
-  get kind(): MessageRow["kind"] {
-    return this.#chunk.strings[this.#s + 6] as MessageRow["kind"];
-  }
-  get type(): string {
-    return this.#chunk.strings[this.#s + 7]!;
-  }
-  get git_branch(): string | null {
-    return this.#chunk.strings[this.#s + 8]!;
-  }
-  get cc_version(): string | null {
-    return this.#chunk.strings[this.#s + 9]!;
+    return this.#strings[this.#s + 1]!;
   }
   get line(): number {
-    return this.#chunk.ints[this.#i]!;
+    return this.#ints[this.#i]!;
   }
   /** Where the record's row ends in the chunk's bytes. */
   get end(): number {
-    return this.#chunk.ints[this.#i + 1]!;
+    return this.#ints[this.#i + 1]!;
   }
   /** Where the row's turn (`null`) starts. */
   get hole(): number {
-    return this.#chunk.ints[this.#i + 2]!;
+    return this.#ints[this.#i + 2]!;
   }
   get toolCount(): number {
-    return this.#chunk.ints[this.#i + 3]!;
+    return this.#ints[this.#i + 3]!;
+  }
+  get session_id(): string {
+    return this.#dict[this.#ints[this.#i + 5]!]!;
+  }
+  get project(): string | null {
+    return this.#dict[this.#ints[this.#i + 6]!]!;
+  }
+  get project_id(): string {
+    return this.#dict[this.#ints[this.#i + 7]!]!;
+  }
+  get event_date(): string | null {
+    return this.#dict[this.#ints[this.#i + 8]!]!;
+  }
+  get kind(): MessageRow["kind"] {
+    return this.#dict[this.#ints[this.#i + 9]!] as MessageRow["kind"];
+  }
+  get type(): string {
+    return this.#dict[this.#ints[this.#i + 10]!]!;
+  }
+  get git_branch(): string | null {
+    return this.#dict[this.#ints[this.#i + 11]!]!;
+  }
+  get cc_version(): string | null {
+    return this.#dict[this.#ints[this.#i + 12]!]!;
   }
 
   /** The record's usage line, or null (none, or a repeat of the line before it). */
   usage(): UsageLine | null {
-    const index = this.#chunk.ints[this.#i + 4]!;
+    const index = this.#ints[this.#i + 4]!;
     if (index < 0) return null;
-    const v = this.#chunk.usage;
-    const at = index * USAGE_FIELDS.length;
+    const strings = this.#chunk.usageStrings, n = this.#chunk.usageNumbers;
+    const at = index * USAGE_NUMBERS.length;
+    const orNull = (value: number) => Number.isNaN(value) ? null : value;
     return {
-      messageId: v[at] as string,
-      requestId: v[at + 1] as string | null,
-      model: v[at + 2] as string,
-      sidechain: v[at + 3] as boolean,
-      uuid: v[at + 4] as string,
-      input: v[at + 5] as number,
-      output: v[at + 6] as number,
-      cacheCreation: v[at + 7] as number,
-      cacheRead: v[at + 8] as number,
-      cache5m: v[at + 9] as number | null,
-      cache1h: v[at + 10] as number | null,
-      webSearch: v[at + 11] as number | null,
-      webFetch: v[at + 12] as number | null,
-      serviceTier: v[at + 13] as string | null,
-      speed: v[at + 14] as string | null,
+      messageId: strings[index * 2]!,
+      requestId: strings[index * 2 + 1]!,
+      model: this.#dict[n[at + 8]!]!,
+      sidechain: n[at + 11] === 1,
+      uuid: this.uuid,
+      input: n[at]!,
+      output: n[at + 1]!,
+      cacheCreation: n[at + 2]!,
+      cacheRead: n[at + 3]!,
+      cache5m: orNull(n[at + 4]!),
+      cache1h: orNull(n[at + 5]!),
+      webSearch: orNull(n[at + 6]!),
+      webFetch: orNull(n[at + 7]!),
+      serviceTier: this.#dict[n[at + 9]!]!,
+      speed: this.#dict[n[at + 10]!]!,
     };
   }
 }
