@@ -30,7 +30,15 @@ const TIME = "/usr/bin/time";
 const DENO = "deno";
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 const FLOOR = new URL("./_floor.ts", import.meta.url).pathname;
-const CCPIPE_FLAGS = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-ffi"];
+// As the ccpipe tasks run it (deno.json): a small young generation keeps peak RSS ~70 MiB lower.
+const CCPIPE_FLAGS = [
+  "--v8-flags=--max-semi-space-size=4",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-ffi",
+];
 
 /** One timed process. */
 export interface Timed {

@@ -22,8 +22,9 @@ export interface CommandContext {
 }
 
 /**
- * Worker threads for reading transcripts on this machine: one per core up to four (the main thread
- * merges what they prepare), none on a single core; `CCPIPE_THREADS` overrides it (0 = none).
+ * Worker threads for reading transcripts on this machine: one per core but one, up to three (the main
+ * thread merges what they prepare and prepares files itself when it catches up), none on a single core.
+ * `CCPIPE_THREADS` overrides it (0 = none).
  *
  * @param env The environment.
  * @returns The number of workers.
@@ -32,5 +33,5 @@ export function defaultPrepareThreads(env: (name: string) => string | undefined)
   const set = env("CCPIPE_THREADS");
   if (set !== undefined && /^\d+$/.test(set.trim())) return Math.min(16, Number(set.trim()));
   const cores = navigator.hardwareConcurrency ?? 1;
-  return cores > 1 ? Math.min(4, cores) : 0;
+  return Math.max(0, Math.min(3, cores - 1));
 }

@@ -41,10 +41,11 @@ export type FromWorker =
   | { type: "error"; name: string; message: string; exitCode: number | null };
 
 /**
- * Files handed to a worker and not finished, at most. Few: the main thread prepares the next file
- * itself whenever it catches up with what the workers took, so it shares the work instead of waiting.
+ * Input bytes handed to a worker and not finished, beyond which it gets no more: enough to keep it busy
+ * while this thread merges a large chunk (tens of ms), few enough that this thread, when it catches up
+ * with the workers, prepares the next file itself instead of waiting.
  */
-const FILES_PER_WORKER = 2;
+const WORKER_QUEUE_BYTES = 1 << 20;
 
 /** Input bytes handed to workers and not merged yet, beyond which no more files are handed out. */
 const AHEAD_BYTES = 16 << 20;
@@ -92,7 +93,7 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
   const count = Math.min(source.threads, files.length);
   const url = new URL("./prepare_worker.ts", import.meta.url);
   const workers = Array.from({ length: count }, () => new Worker(url.href, { type: "module" }));
-  // Chunks per file not merged yet, and what the workers were handed and have not finished.
+  // Chunks per file not merged yet, and the input bytes each worker was handed and has not finished.
   const waiting = new Map<number, PreparedChunk[]>();
   const handedOut = new Array<number>(count).fill(0);
   const snapshots: InventorySnapshot[] = [];
@@ -108,9 +109,9 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
     // A couple of files each keep the workers busy between messages; what waits here stays in the budget.
     while (next < files.length && (ahead < AHEAD_BYTES || next === current)) {
       const i = handedOut.indexOf(Math.min(...handedOut));
-      if (handedOut[i]! >= FILES_PER_WORKER) return;
+      if (handedOut[i]! >= WORKER_QUEUE_BYTES) return;
       const file = files[next]!;
-      handedOut[i]!++;
+      handedOut[i]! += Math.max(1, file.size);
       ahead += file.size;
       workers[i]!.postMessage(
         { type: "file", fileIndex: next, file, watermark: watermarks.get(file.path) } satisfies ToWorker,
@@ -126,7 +127,7 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
         list.push(message.chunk);
         waiting.set(message.chunk.fileIndex, list);
         if (message.chunk.last) {
-          handedOut[i]!--;
+          handedOut[i]! -= Math.max(1, files[message.chunk.fileIndex]!.size);
           handOut();
         }
       } else if (message.type === "inventory") snapshots.push(message.snapshot);

@@ -69,7 +69,7 @@ export const runFlags: FlagSpecs = {
     value: "N",
     group: "general",
     help:
-      "Worker threads reading transcripts (default one per core up to 4; 0: main thread only; env CCPIPE_THREADS)",
+      "Worker threads reading transcripts (default one per core but one, up to 3; 0: main thread only; env CCPIPE_THREADS)",
   },
   ...inGroup("stage4", llmFlags),
   ...inGroup("bigquery", bigQueryFlags),
