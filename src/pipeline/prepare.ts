@@ -126,6 +126,8 @@ export interface PrepareOptions {
    * file's next chunk reuses (take what you need before asking for it). @default {false}
    */
   ownBytes?: boolean;
+  /** Serialised rows per chunk before the file's next chunk starts. @default {4 MiB} */
+  chunkBytes?: number;
 }
 
 const TURN = '"turn":null,';
@@ -157,7 +159,7 @@ export async function* prepareFile(
   inventory: Inventory,
   signal?: AbortSignal,
 ): AsyncGenerator<PreparedChunk> {
-  const { untilStage } = options;
+  const { untilStage, chunkBytes = CHUNK_BYTES } = options;
   let bytesRead = 0;
   const progress = {
     fileStarted() {},
@@ -188,7 +190,7 @@ export async function* prepareFile(
           chunk.item({ k: "no_uuid", line: raw.line, type: checked.type, meta: checked.meta });
         } else chunk.message(raw.line, messageRowOf(checked.record, options, null), checked.usage, options);
       }
-      if (chunk.byteLength >= CHUNK_BYTES) yield take(false);
+      if (chunk.byteLength >= chunkBytes) yield take(false);
     }
     yield take(true);
   } finally {
