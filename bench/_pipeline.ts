@@ -28,6 +28,8 @@ export interface BenchPipelineOptions {
   workers?: number;
   /** The local prefilter. @default {"spell"} */
   prefilter?: Prefilter;
+  /** Worker threads preparing files. @default {0} */
+  prepareThreads?: number;
 }
 
 /**
@@ -53,5 +55,6 @@ export async function runBenchPipeline(options: BenchPipelineOptions): Promise<R
     openSink: options.openSink,
     untilStage,
     stage4,
+    prepareThreads: options.prepareThreads,
   });
 }

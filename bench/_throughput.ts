@@ -7,6 +7,7 @@ import { openDuckDbSink } from "../src/sinks/duckdb.ts";
 import type { CaseResult } from "./_report.ts";
 import { round } from "./_report.ts";
 import { runBenchPipeline } from "./_pipeline.ts";
+import { defaultPrepareThreads } from "../src/cli/context.ts";
 
 /**
  * Runs Stages 0–3 twice over `projects`: with no sink, then into a fresh DuckDB file.
@@ -17,6 +18,8 @@ import { runBenchPipeline } from "./_pipeline.ts";
  */
 export async function throughputCase(projects: string, workDir: string): Promise<CaseResult[]> {
   const rows: CaseResult[] = [];
+  // As `ccpipe run` would on this machine.
+  const threads = defaultPrepareThreads((name) => Deno.env.get(name));
   for (const sink of ["none", "duckdb"] as const) {
     const dataDir = `${workDir}/${sink}`;
     const started = performance.now();
@@ -24,6 +27,7 @@ export async function throughputCase(projects: string, workDir: string): Promise
       sources: [projects],
       dataDir,
       untilStage: 3,
+      prepareThreads: threads,
       openSink: sink === "none" ? null : () => openDuckDbSink(`${dataDir}/ccpipe.duckdb`),
     });
     const seconds = (performance.now() - started) / 1000;
@@ -37,10 +41,10 @@ export async function throughputCase(projects: string, workDir: string): Promise
       target: "info",
       pass: null,
       how: `${mb.toFixed(1)} MB, ${records} records, ${summary.files} files in ${seconds.toFixed(1)} s ` +
-        `(untilStage 3, ${
+        `(untilStage 3, ${threads} prepare threads, ${
           sink === "none" ? "openSink null: staged NDJSON only" : "loaded into a fresh DuckDB file"
         })`,
-      details: { sink, seconds: round(seconds), records, bytes: summary.bytesRead, files: summary.files },
+      details: { sink, prepareThreads: threads, seconds: round(seconds), records, bytes: summary.bytesRead, files: summary.files },
     });
   }
   return rows;

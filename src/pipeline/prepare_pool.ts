@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { CcpipeError, InputError } from "../errors.ts";
 import type { FileSystem } from "../io/file_system.ts";
 import type { Progress } from "../ports.ts";
@@ -105,6 +106,8 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
   };
   // Files are taken in order: `next` is the first nobody took, `current` the one being merged.
   let next = 0, ahead = 0, current = 0;
+  // Whether the event loop turned since this thread last found the next chunk missing.
+  let turned = false;
   const handOut = () => {
     // A couple of files each keep the workers busy between messages; what waits here stays in the budget.
     while (next < files.length && (ahead < AHEAD_BYTES || next === current)) {
@@ -141,6 +144,19 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
     };
     worker.postMessage({ type: "init", options: source.options } satisfies ToWorker);
   }
+  /** Prepares a later file on this thread, keeping its chunks (bytes of their own) for their turn. */
+  const prepareAhead = async (index: number) => {
+    const file = files[index]!;
+    const list: PreparedChunk[] = [];
+    waiting.set(index, list);
+    ahead += file.size;
+    const options = { ...source.options, ownBytes: true };
+    for await (
+      const chunk of prepareFile(file, index, watermarks.get(file.path), source.fs, options, source.inventory)
+    ) {
+      list.push(chunk);
+    }
+  };
   const onAbort = () => notify();
   signal?.addEventListener("abort", onAbort);
   try {
@@ -159,9 +175,24 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
       const chunk = waiting.get(current)?.shift();
       if (chunk === undefined) {
         if (failure) throw failure;
+        if (!turned) {
+          // Preparing runs on promises alone, which hold workers' messages back: let them in first.
+          await new Promise((resolve) => setImmediate(resolve));
+          turned = true;
+          continue;
+        }
+        turned = false;
+        handOut();
+        if (next < files.length && next !== current && ahead < AHEAD_BYTES) {
+          // The workers' queues are full and the next file to merge is not ready: rather than wait,
+          // prepare the first file nobody took, keeping its chunks for their turn.
+          await prepareAhead(next++);
+          continue;
+        }
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
+      turned = false;
       if (chunk.last) {
         waiting.delete(current);
         ahead -= files[current]!.size;
