@@ -1,6 +1,8 @@
 /**
- * Stage 2 — clean: validates each parsed record's envelope, dedupes conversation records globally by
- * `uuid`, classifies their kind, normalises their text and counts usage once per API response.
+ * Stage 2 — clean, in two halves. {@linkcode checkRecord} (stateless, on any thread) validates a parsed
+ * record's envelope, classifies its kind, normalises its text and picks out its usage; {@linkcode admitRecord}
+ * (stateful, in file and line order on one thread) counts it, hands its usage to the accumulator and
+ * dedupes conversation records globally by `uuid`.
  *
  * @module
  */
@@ -11,7 +13,7 @@ import type { FingerprintSet } from "../state/fingerprint_set.ts";
 import { type Classified, classify } from "./classify.ts";
 import { normalizeText } from "./normalize_text.ts";
 import { type UsageAccumulator, type UsageLine, usageLineOf, type UsageWhere } from "./usage.ts";
-import { eventDateOf, isoTimestamp, projectIdOf, sessionIdOf } from "./_identity.ts";
+import { isoTimestamp, sessionIdOf } from "./_identity.ts";
 import { jsonPrefix } from "../io/safe_json.ts";
 import { fingerprintHex } from "../ids.ts";
 
@@ -32,12 +34,6 @@ export interface SessionMeta {
   summary?: string;
 }
 
-/** Stage 2 output. */
-export type CleanEvent =
-  | { kind: "message"; record: CleanRecord }
-  | { kind: "reject"; reject: Omit<RejectRow, "run_id"> }
-  | { kind: "session_meta"; meta: SessionMeta };
-
 /** Counts Stage 2 keeps for the reconciliation. */
 export interface CleanStats {
   /** Records carrying a uuid (conversation records), duplicates included. */
@@ -55,14 +51,12 @@ export function createCleanStats(): CleanStats {
   return { uuidRecords: 0, unique: 0, duplicates: 0, invalid: 0, withoutUuid: {} };
 }
 
-/** What Stage 2 needs besides its input. */
+/** The state {@linkcode admitRecord} updates. */
 export interface CleanOptions {
   /** uuids seen in this and earlier runs; unique records are added to it. */
   seen: FingerprintSet;
   usage: UsageAccumulator;
   stats: CleanStats;
-  /** IANA zone of `event_date`. @default {"UTC"} */
-  timeZone?: string;
 }
 
 const isEnvelope = fastGuard(envelopeSchema);
@@ -97,23 +91,6 @@ function schemaReject(raw: RawRecord, message: string): Omit<RejectRow, "run_id"
     prefix,
     line_bytes: raw.bytes,
   };
-}
-
-/**
- * Stage 2 over a stream of parsed records.
- *
- * @param source Stage 1's records, in file and line order.
- * @param options The global seen-set, the usage accumulator and the stats to fill.
- * @returns Unique classified records, schema rejects and session metadata, in input order.
- */
-export async function* clean(
-  source: AsyncIterable<RawRecord>,
-  options: CleanOptions,
-): AsyncGenerator<CleanEvent> {
-  for await (const raw of source) {
-    const event = cleanRecord(raw, options);
-    if (event) yield event;
-  }
 }
 
 /** What Stage 2 decides about one record without any state: the part that can run on any thread. */
@@ -170,7 +147,7 @@ export type Admissible =
  * @param options The global seen-set, the usage accumulator and the stats to fill.
  * @returns Whether the record is a unique conversation record (the only ones that become rows).
  */
-export function admitRecord(checked: Admissible, options: Omit<CleanOptions, "timeZone">): boolean {
+export function admitRecord(checked: Admissible, options: CleanOptions): boolean {
   const { stats } = options;
   if (checked.k === "no_uuid") {
     stats.withoutUuid[checked.type] = (stats.withoutUuid[checked.type] ?? 0) + 1;
@@ -188,33 +165,4 @@ export function admitRecord(checked: Admissible, options: Omit<CleanOptions, "ti
   }
   stats.unique++;
   return true;
-}
-
-/**
- * Stage 2 over one parsed record (what {@linkcode clean} does per record, for callers that loop already).
- *
- * @param raw One of Stage 1's records, given in file and line order.
- * @param options The global seen-set, the usage accumulator and the stats to fill.
- * @returns The record classified when unique, a schema reject, session metadata, or null (a duplicate, a
- * record without uuid and without metadata).
- */
-export function cleanRecord(raw: RawRecord, options: CleanOptions): CleanEvent | null {
-  const checked = checkRecord(raw);
-  if (checked.kind === "message") {
-    const { raw, env, timestamp } = checked.record;
-    const where = {
-      session_id: sessionIdOf(raw, env),
-      project_id: projectIdOf(env.cwd),
-      timestamp,
-      event_date: eventDateOf(timestamp, options.timeZone),
-    };
-    const unique = admitRecord({ k: "message", uuid: env.uuid, usage: checked.usage, where }, options);
-    return unique ? { kind: "message", record: checked.record } : null;
-  }
-  if (checked.kind === "invalid") {
-    admitRecord({ k: "invalid" }, options);
-    return { kind: "reject", reject: checked.reject };
-  }
-  admitRecord({ k: "no_uuid", type: checked.type }, options);
-  return checked.meta ? { kind: "session_meta", meta: checked.meta } : null;
 }

@@ -1,28 +1,70 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import type { RejectRow } from "../schema/mod.ts";
 import { FingerprintSet } from "../state/fingerprint_set.ts";
 import { assistantLine, rawRecords, userPrompt } from "../testing/records.ts";
-import { clean, type CleanEvent, type CleanStats, createCleanStats } from "./clean.ts";
-import { UsageAccumulator } from "./usage.ts";
+import {
+  admitRecord,
+  checkRecord,
+  type CleanRecord,
+  type CleanStats,
+  createCleanStats,
+  type SessionMeta,
+} from "./clean.ts";
+import { messageRowOf } from "./identify.ts";
+import { UsageAccumulator, type UsageLine, type UsageWhere } from "./usage.ts";
 
 const FILE = "/home/a/.claude/projects/-home-a-proj/sess-9.jsonl";
 
-async function cleanAll(
+/** What Stage 2 passes on for one record. */
+type Cleaned =
+  | { kind: "message"; record: CleanRecord }
+  | { kind: "reject"; reject: Omit<RejectRow, "run_id"> }
+  | { kind: "session_meta"; meta: SessionMeta };
+
+/** A usage accumulator that counts the lines it is handed, duplicates included. */
+class CountingUsage extends UsageAccumulator {
+  lines = 0;
+  override observeLine(line: UsageLine, where: UsageWhere): void {
+    this.lines++;
+    super.observeLine(line, where);
+  }
+}
+
+/** Stage 2 the way the pipeline runs it: each record checked, then admitted in file and line order. */
+function cleanAll(
   values: Record<string, unknown>[],
   options: { seen?: FingerprintSet; timeZone?: string } = {},
-): Promise<{ events: CleanEvent[]; stats: CleanStats; usage: UsageAccumulator; seen: FingerprintSet }> {
+): { events: Cleaned[]; stats: CleanStats; usage: CountingUsage; seen: FingerprintSet } {
   const seen = options.seen ?? new FingerprintSet();
-  const usage = new UsageAccumulator("r1");
+  const usage = new CountingUsage("r1");
   const stats = createCleanStats();
-  async function* source() {
-    yield* rawRecords(FILE, values);
+  const state = { seen, usage, stats };
+  const events: Cleaned[] = [];
+  for (const raw of rawRecords(FILE, values)) {
+    const checked = checkRecord(raw);
+    if (checked.kind === "message") {
+      const { record } = checked;
+      // The merge takes a usage line's session, project and time from the record's `messages` row.
+      const rowOptions = { runId: "r1", promptStatus: "pending" as const, timeZone: options.timeZone };
+      const where = messageRowOf(record, rowOptions, null);
+      const admissible = { k: "message" as const, uuid: record.env.uuid, usage: checked.usage, where };
+      if (admitRecord(admissible, state)) events.push({ kind: "message", record });
+    } else if (checked.kind === "invalid") {
+      assertEquals(admitRecord({ k: "invalid" }, state), false);
+      events.push({ kind: "reject", reject: checked.reject });
+    } else if (checked.kind === "no_uuid") {
+      assertEquals(admitRecord({ k: "no_uuid", type: checked.type }, state), false);
+      if (checked.meta) events.push({ kind: "session_meta", meta: checked.meta });
+    } else {
+      throw new Error(`checkRecord() said ${JSON.stringify(checked)}`);
+    }
   }
-  const events = await Array.fromAsync(clean(source(), { seen, usage, stats, timeZone: options.timeZone }));
   return { events, stats, usage, seen };
 }
 
-Deno.test("clean() turns a record that fails the envelope check into a reject row", async () => {
+Deno.test("checkRecord() turns a record that fails the envelope check into a reject row", () => {
   const bad = { type: "user", uuid: "u-bad", timestamp: 42 };
-  const { events, stats } = await cleanAll([userPrompt("hi", { uuid: "u-ok" }), bad]);
+  const { events, stats } = cleanAll([userPrompt("hi", { uuid: "u-ok" }), bad]);
   assertEquals(events.map((e) => e.kind), ["message", "reject"]);
   // The key hashes the record's size and start (a moved transcript keeps it), then its offset.
   const { reject_key, ...reject } = events[1].kind === "reject" ? events[1].reject : { reject_key: "" };
@@ -41,16 +83,16 @@ Deno.test("clean() turns a record that fails the envelope check into a reject ro
   });
   assertEquals(stats, { uuidRecords: 2, unique: 1, duplicates: 0, invalid: 1, withoutUuid: {} });
   // Another bad record at the same place gets another key.
-  const { events: other } = await cleanAll([userPrompt("hi", { uuid: "u-ok" }), { ...bad, timestamp: 43 }]);
+  const { events: other } = cleanAll([userPrompt("hi", { uuid: "u-ok" }), { ...bad, timestamp: 43 }]);
   const otherKey = other[1].kind === "reject" ? other[1].reject.reject_key : "";
   assertEquals([otherKey.endsWith(":100"), otherKey === reject_key], [true, false]);
 });
 
-Deno.test("clean() names the nested field that fails and keeps 200 characters of the record", async () => {
+Deno.test("checkRecord() names the nested field that fails and keeps 200 characters of the record", () => {
   const bad = assistantLine("msg_1", "req_1", { input: 1, output: 1 }, { uuid: "a-bad" });
   (bad.message as { usage: Record<string, unknown> }).usage.output_tokens = "many";
   bad.padding = "x".repeat(300);
-  const { events, stats, usage } = await cleanAll([bad]);
+  const { events, stats, usage } = cleanAll([bad]);
   const reject = events[0].kind === "reject" ? events[0].reject : undefined;
   assertEquals(
     reject?.error,
@@ -61,10 +103,10 @@ Deno.test("clean() names the nested field that fails and keeps 200 characters of
   assertEquals([stats.invalid, usage.size], [1, 0]);
 });
 
-Deno.test("clean() keeps each uuid once across files and runs, and counts the copies", async () => {
+Deno.test("admitRecord() keeps each uuid once across files and runs, and counts the copies", () => {
   const seen = new FingerprintSet();
   seen.add("u-earlier-run");
-  const { events, stats } = await cleanAll([
+  const { events, stats } = cleanAll([
     userPrompt("one", { uuid: "u-1" }),
     userPrompt("again", { uuid: "u-earlier-run" }),
     userPrompt("one", { uuid: "u-1" }),
@@ -78,29 +120,34 @@ Deno.test("clean() keeps each uuid once across files and runs, and counts the co
   assertEquals([seen.has("u-1"), seen.has("u-2"), seen.size], [true, true, 3]);
 });
 
-Deno.test("clean() counts usage on every assistant copy, duplicates included", async () => {
+Deno.test("admitRecord() hands the usage of every assistant copy on, duplicates included", () => {
   const line = assistantLine("msg_1", "req_1", { input: 2, output: 3 }, { uuid: "a-1" });
-  const { events, usage, stats } = await cleanAll([line, line]);
-  assertEquals([events.length, stats.duplicates, usage.linesObserved, usage.size], [1, 1, 2, 1]);
+  const { events, usage, stats } = cleanAll([line, line]);
+  assertEquals([events.length, stats.duplicates, usage.lines, usage.size], [1, 1, 2, 1]);
+  // A line this run dedupes against an earlier run still counts its response.
+  const seen = new FingerprintSet();
+  seen.add("a-1");
+  const again = cleanAll([line], { seen });
+  assertEquals([again.events.length, again.stats.duplicates, again.usage.size], [0, 1, 1]);
 });
 
-Deno.test("clean() dates usage in the run's time zone and normalises its timestamp", async () => {
+Deno.test("Stage 2 dates usage in the run's time zone and normalises its timestamp", () => {
   const late = assistantLine("msg_1", "req_1", { input: 1, output: 1 }, {
     uuid: "a-1",
     timestamp: "2026-05-02T03:30:00Z",
     sessionId: null,
   });
-  const { usage } = await cleanAll([late], { timeZone: "America/Los_Angeles" });
+  const { usage } = cleanAll([late], { timeZone: "America/Los_Angeles" });
   const [row] = [...usage.rows()];
   // 03:30 UTC on May 2 is 20:30 on May 1 in Los Angeles (PDT, UTC−7).
   assertEquals([row.timestamp, row.event_date], ["2026-05-02T03:30:00.000Z", "2026-05-01"]);
   assertEquals(row.session_id, "sess-9");
-  const { usage: utc } = await cleanAll([late]);
+  const { usage: utc } = cleanAll([late]);
   assertEquals([...utc.rows()][0].event_date, "2026-05-02");
 });
 
-Deno.test("clean() classifies and normalises a message's text", async () => {
-  const { events } = await cleanAll([
+Deno.test("checkRecord() classifies and normalises a message's text", () => {
+  const { events } = cleanAll([
     userPrompt("fix teh bug   \r\n\r\n\r\n\r\nplease  ", { uuid: "u-1" }),
     { type: "system", uuid: "s-1", subtype: "api_error", timestamp: "not a date" },
   ]);
@@ -111,8 +158,8 @@ Deno.test("clean() classifies and normalises a message's text", async () => {
   );
 });
 
-Deno.test("clean() passes titles and summaries on as session metadata and counts records without uuid", async () => {
-  const { events, stats } = await cleanAll([
+Deno.test("checkRecord() passes titles and summaries on as session metadata; admitRecord() counts records without uuid", () => {
+  const { events, stats } = cleanAll([
     { type: "ai-title", sessionId: "s-a", aiTitle: "Fix the login bug" },
     { type: "custom-title", sessionId: "s-a", customTitle: "Login" },
     { type: "ai-title", title: "Old-style title" },

@@ -39,10 +39,9 @@ const KNOWN_KEYS = new Set([
 /** Last turn number per session, carried between runs so incremental runs continue the count. */
 export type TurnState = Map<string, number>;
 
-/** What Stage 3 needs besides its input. */
+/** What Stage 3 needs to build a row besides the record and its turn. */
 export interface IdentifyOptions {
   runId: string;
-  turns: TurnState;
   /** Status for typed prompts: `pending` when Stage 4 will run, else `skipped_no_llm`. */
   promptStatus: "pending" | "skipped_no_llm";
   /** IANA zone of `event_date`. @default {"UTC"} */
@@ -92,35 +91,15 @@ export function advanceTurn(turns: TurnState, sessionId: string, isPrompt: boole
 }
 
 /**
- * Builds the `messages` row of one clean record.
- *
- * @param record A unique record from Stage 2.
- * @param options Run id, turn state (updated in place) and the prompt status.
- * @returns The row.
- */
-export function toMessageRow(record: CleanRecord, options: IdentifyOptions): MessageRow {
-  const turn = advanceTurn(
-    options.turns,
-    sessionIdOf(record.raw, record.env),
-    record.classified.kind === "human_prompt",
-  );
-  return messageRowOf(record, options, turn);
-}
-
-/**
- * Builds the `messages` row of one clean record with a turn already known (or left null, to be set by
- * whoever holds the turn state). Pure.
+ * Builds the `messages` row of one clean record with a turn already known (from {@linkcode advanceTurn}),
+ * or left null, to be set by whoever holds the turn state. Pure.
  *
  * @param record A clean record.
- * @param options Run id, prompt status and time zone.
+ * @param options Run id, prompt status, time zone and machine columns.
  * @param turn The record's turn.
  * @returns The row.
  */
-export function messageRowOf(
-  record: CleanRecord,
-  options: Omit<IdentifyOptions, "turns">,
-  turn: number | null,
-): MessageRow {
+export function messageRowOf(record: CleanRecord, options: IdentifyOptions, turn: number | null): MessageRow {
   const { raw, env, classified } = record;
   const sessionId = sessionIdOf(raw, env);
   const isPrompt = classified.kind === "human_prompt";

@@ -3,11 +3,22 @@ import { envelopeSchema, type MessageRow } from "../schema/mod.ts";
 import { FingerprintSet } from "../state/fingerprint_set.ts";
 import { assistantLine, rawRecords, userPrompt } from "../testing/records.ts";
 import { classify } from "./classify.ts";
-import { clean, type CleanRecord, createCleanStats } from "./clean.ts";
-import { type IdentifyOptions, MAX_STORED_TEXT_CHARS, SessionAccumulator, toMessageRow } from "./identify.ts";
+import { admitRecord, checkRecord, type CleanRecord, createCleanStats } from "./clean.ts";
+import {
+  advanceTurn,
+  type IdentifyOptions,
+  MAX_STORED_TEXT_CHARS,
+  messageRowOf,
+  SessionAccumulator,
+  type TurnState,
+} from "./identify.ts";
 import { UsageAccumulator } from "./usage.ts";
 
-function rowOf(value: Record<string, unknown>) {
+function rowOf(
+  value: Record<string, unknown>,
+  options: Partial<IdentifyOptions> = {},
+  turn: number | null = null,
+) {
   const env = envelopeSchema.parse(value);
   const record: CleanRecord = {
     raw: { file: "/p/s1.jsonl", line: 1, offset: 0, bytes: 10, type: String(value.type), value },
@@ -16,13 +27,21 @@ function rowOf(value: Record<string, unknown>) {
     text: null,
     timestamp: null,
   };
-  return toMessageRow(record, { runId: "r1", turns: new Map(), promptStatus: "skipped_no_llm" });
+  return messageRowOf(record, { runId: "r1", promptStatus: "skipped_no_llm", ...options }, turn);
 }
+
+Deno.test("messageRowOf() keeps the turn it is given and stamps the machine columns last", () => {
+  const machine = { machine_id: "m-1", user_label: "dana" };
+  const row = rowOf(userPrompt("hi", { uuid: "p1" }), { machine }, 7);
+  assertEquals([row.turn, row.uuid, Object.entries(row).slice(-2)], [7, "p1", Object.entries(machine)]);
+  const bare = rowOf(userPrompt("hi", { uuid: "p1" }));
+  assertEquals([bare.turn, "machine_id" in bare, Object.keys(bare).at(-1)], [null, false, "extra"]);
+});
 
 // `{"note":"` + body + `"}` is the extra's JSON: 11 characters around the body.
 const AROUND = '{"note":""}'.length;
 
-Deno.test("toMessageRow() keeps unknown keys in extra, and null when there are none", () => {
+Deno.test("messageRowOf() keeps unknown keys in extra, and null when there are none", () => {
   assert.deepEqual(rowOf(userPrompt("hi", { slug: "a-b", todos: [1, { x: true }] })).extra, {
     slug: "a-b",
     todos: [1, { x: true }],
@@ -30,13 +49,13 @@ Deno.test("toMessageRow() keeps unknown keys in extra, and null when there are n
   assert.equal(rowOf(userPrompt("hi")).extra, null);
 });
 
-Deno.test("toMessageRow() keeps an extra whose JSON is exactly the limit and cuts one a character longer", () => {
+Deno.test("messageRowOf() keeps an extra whose JSON is exactly the limit and cuts one a character longer", () => {
   const exact = "x".repeat(MAX_STORED_TEXT_CHARS - AROUND);
   assert.deepEqual(rowOf(userPrompt("hi", { note: exact })).extra, { note: exact });
   assert.deepEqual(rowOf(userPrompt("hi", { note: `${exact}x` })).extra, { truncated: true, keys: ["note"] });
 });
 
-Deno.test("toMessageRow() counts escapes in the extra's size: short text can serialise past the limit", () => {
+Deno.test("messageRowOf() counts escapes in the extra's size: short text can serialise past the limit", () => {
   // 30,000 characters, each written as \u0001 (6 characters): 180,011 characters of JSON.
   const controls = "\u0001".repeat(30_000);
   assert.deepEqual(rowOf(userPrompt("hi", { note: controls })).extra, { truncated: true, keys: ["note"] });
@@ -47,26 +66,26 @@ Deno.test("toMessageRow() counts escapes in the extra's size: short text can ser
 
 const FILE = "/home/a/.claude/projects/-home-a-proj/file-session.jsonl";
 
-async function cleanRecords(values: Record<string, unknown>[]): Promise<CleanRecord[]> {
-  const stats = createCleanStats();
-  const options = { seen: new FingerprintSet(), usage: new UsageAccumulator("r1"), stats };
-  async function* source() {
-    yield* rawRecords(FILE, values);
-  }
-  const records: CleanRecord[] = [];
-  for await (const event of clean(source(), options)) {
-    if (event.kind === "message") records.push(event.record);
-  }
-  return records;
-}
-
-async function identifyAll(
+/**
+ * Stages 2 and 3 the way the pipeline runs them: each record checked and its row built with no turn,
+ * then, in file and line order, the unique ones admitted and their turn written in.
+ */
+function identifyAll(
   values: Record<string, unknown>[],
-  options: Partial<IdentifyOptions> = {},
-): Promise<MessageRow[]> {
-  const records = await cleanRecords(values);
-  const identifyOptions = { runId: "r1", turns: new Map(), promptStatus: "pending" as const, ...options };
-  return records.map((record) => toMessageRow(record, identifyOptions));
+  options: Partial<IdentifyOptions> & { turns?: TurnState } = {},
+): MessageRow[] {
+  const { turns = new Map(), ...rowOptions } = options;
+  const state = { seen: new FingerprintSet(), usage: new UsageAccumulator("r1"), stats: createCleanStats() };
+  const rows: MessageRow[] = [];
+  for (const raw of rawRecords(FILE, values)) {
+    const checked = checkRecord(raw);
+    if (checked.kind !== "message") continue;
+    const row = messageRowOf(checked.record, { runId: "r1", promptStatus: "pending", ...rowOptions }, null);
+    if (!admitRecord({ k: "message", uuid: row.uuid, usage: checked.usage, where: row }, state)) continue;
+    row.turn = advanceTurn(turns, row.session_id, row.kind === "human_prompt");
+    rows.push(row);
+  }
+  return rows;
 }
 
 function toolResult(
@@ -87,8 +106,8 @@ function toolUse(name: string, fields: Record<string, unknown> = {}): Record<str
   return line;
 }
 
-Deno.test("toMessageRow() bumps the turn on typed prompts only, not on tool results, meta or commands", async () => {
-  const rows = await identifyAll([
+Deno.test("advanceTurn() bumps the turn on typed prompts only, not on tool results, meta or commands", () => {
+  const rows = identifyAll([
     { type: "system", uuid: "sys", sessionId: "s1", subtype: "init", content: "started" },
     userPrompt("first question", { uuid: "p1" }),
     toolUse("Bash", { uuid: "t1" }),
@@ -122,9 +141,9 @@ Deno.test("toMessageRow() bumps the turn on typed prompts only, not on tool resu
   ]);
 });
 
-Deno.test("toMessageRow() continues each session's turn count from the state of earlier runs", async () => {
+Deno.test("advanceTurn() continues each session's turn count from the state of earlier runs", () => {
   const turns = new Map([["s1", 4]]);
-  const rows = await identifyAll([
+  const rows = identifyAll([
     toolResult("t", "late output", { uuid: "r9" }),
     userPrompt("next", { uuid: "p5" }),
     userPrompt("new session", { uuid: "n1", sessionId: "s3" }),
@@ -133,8 +152,8 @@ Deno.test("toMessageRow() continues each session's turn count from the state of 
   assertEquals([...turns], [["s1", 5], ["s3", 1]]);
 });
 
-Deno.test("toMessageRow() builds the whole messages row of a prompt and of a tool use", async () => {
-  const [prompt, use] = await identifyAll([
+Deno.test("messageRowOf() builds the whole messages row of a prompt and of a tool use", () => {
+  const [prompt, use] = identifyAll([
     userPrompt("fix teh bug  ", {
       uuid: "p1",
       parentUuid: "p0",
@@ -198,7 +217,7 @@ Deno.test("toMessageRow() builds the whole messages row of a prompt and of a too
     [true, 12, true],
   );
   assertEquals(use.message_key === prompt.message_key, false);
-  const [again] = await identifyAll([userPrompt("other text", { uuid: "p1", cwd: "/elsewhere" })]);
+  const [again] = identifyAll([userPrompt("other text", { uuid: "p1", cwd: "/elsewhere" })]);
   assertEquals([again.message_key === prompt.message_key, again.project_id === prompt.project_id], [
     true,
     false,
@@ -225,9 +244,9 @@ Deno.test("toMessageRow() builds the whole messages row of a prompt and of a too
   );
 });
 
-Deno.test("toMessageRow() cuts long tool output but never a prompt", async () => {
+Deno.test("messageRowOf() cuts long tool output but never a prompt", () => {
   const long = "x".repeat(MAX_STORED_TEXT_CHARS + 10);
-  const [prompt, output, exact] = await identifyAll([
+  const [prompt, output, exact] = identifyAll([
     userPrompt(long, { uuid: "p1" }),
     toolResult("t", long, { uuid: "r1" }),
     toolResult("t", "y".repeat(MAX_STORED_TEXT_CHARS), { uuid: "r2" }),
@@ -237,8 +256,8 @@ Deno.test("toMessageRow() cuts long tool output but never a prompt", async () =>
   assertEquals(exact.text?.length, 65_536);
 });
 
-Deno.test("toMessageRow() keeps unknown fields in extra, or only their names when they are huge", async () => {
-  const [small, huge, none] = await identifyAll([
+Deno.test("messageRowOf() keeps unknown fields in extra, or only their names when they are huge", () => {
+  const [small, huge, none] = identifyAll([
     userPrompt("a", { uuid: "p1", planContent: "short" }),
     userPrompt("b", { uuid: "p2", planContent: "z".repeat(MAX_STORED_TEXT_CHARS), other: 1 }),
     { type: "system", uuid: "s1", sessionId: "s1" },
@@ -250,8 +269,8 @@ Deno.test("toMessageRow() keeps unknown fields in extra, or only their names whe
   ]);
 });
 
-Deno.test("toMessageRow() flags meta and compaction rows and leaves known fields out of extra", async () => {
-  const rows = await identifyAll([
+Deno.test("messageRowOf() flags meta and compaction rows and leaves known fields out of extra", () => {
+  const rows = identifyAll([
     userPrompt("Caveat", { uuid: "m1", isMeta: true, userType: "external" }),
     userPrompt("Summary of the earlier session", { uuid: "c1", isCompactSummary: true }),
     toolResult("t", "ok", { uuid: "r1" }),
@@ -265,14 +284,14 @@ Deno.test("toMessageRow() flags meta and compaction rows and leaves known fields
   ]);
 });
 
-Deno.test("toMessageRow() repairs a lone surrogate in extra and says so", async () => {
-  const [row] = await identifyAll([userPrompt("a", { uuid: "p1", note: "cut \uD83D here" })]);
+Deno.test("messageRowOf() repairs a lone surrogate in extra and says so", () => {
+  const [row] = identifyAll([userPrompt("a", { uuid: "p1", note: "cut \uD83D here" })]);
   assertEquals(row.extra, { note: "cut \uFFFD here", ccpipe_sanitised: ["lone surrogate replaced"] });
 });
 
-Deno.test("toMessageRow() keeps extra up to exactly 64 KiB of JSON", async () => {
+Deno.test("messageRowOf() keeps extra up to exactly 64 KiB of JSON", () => {
   // {"planContent":"…"} is 18 characters around the value.
-  const [fits, over] = await identifyAll([
+  const [fits, over] = identifyAll([
     userPrompt("a", { uuid: "p1", planContent: "z".repeat(MAX_STORED_TEXT_CHARS - 18) }),
     userPrompt("b", { uuid: "p2", planContent: "z".repeat(MAX_STORED_TEXT_CHARS - 17) }),
   ]);
@@ -324,8 +343,13 @@ Deno.test("SessionAccumulator keeps each session's first and last time, first da
   sessions.observeMeta({ sessionId: "s1", title: "Renamed" });
   sessions.observeMeta({ sessionId: "s2", title: "Only a title" });
   sessions.observeMeta({ sessionId: "s2", summary: "Then a summary" }); // a summary alone keeps the title
-  assertEquals(sessions.size, 2);
-  const [s1, s2] = [...sessions.rows()];
+  // The merge passes a record's facts without its tool names, and its tool count beside them.
+  const { tool_names: _names, ...facts } = row({ session_id: "s3" });
+  sessions.observeMessage(facts, 3);
+  sessions.observeMessage(facts);
+  assertEquals(sessions.size, 3);
+  const [s1, s2, s3] = [...sessions.rows()];
+  assertEquals([s3.message_count, s3.tool_use_count], [2, 3]);
   assertEquals(s1, {
     session_id: "s1",
     project_id: "pb",

@@ -11,15 +11,6 @@
  */
 import type { Envelope, UsageRow } from "../schema/mod.ts";
 
-/** Usage facts of one assistant line, before dedupe. */
-export interface UsageCandidate {
-  env: Envelope;
-  sessionId: string;
-  projectId: string;
-  eventDate: string | null;
-  timestamp: string | null;
-}
-
 function int(value: number | null | undefined): number {
   return typeof value === "number" && Number.isFinite(value) ? Math.max(0, Math.round(value)) : 0;
 }
@@ -90,16 +81,10 @@ export class UsageAccumulator {
   /** message.id → key of its first non-sidechain copy. */
   #mainKeyByMessageId = new Map<string, string>();
   #runId: string;
-  #lines = 0;
 
   /** Creates an accumulator whose rows carry `runId`. */
   constructor(runId: string) {
     this.#runId = runId;
-  }
-
-  /** Assistant lines with usage that were observed (duplicates included). */
-  get linesObserved(): number {
-    return this.#lines;
   }
 
   /** Distinct API responses so far. */
@@ -108,31 +93,14 @@ export class UsageAccumulator {
   }
 
   /**
-   * Observes one assistant line (call it for every parsed line, duplicates included).
-   *
-   * @returns true when the line carried countable usage.
-   */
-  observe(candidate: UsageCandidate): boolean {
-    const line = usageLineOf(candidate.env);
-    if (line === null) return false;
-    this.observeLine(line, {
-      session_id: candidate.sessionId,
-      project_id: candidate.projectId,
-      timestamp: candidate.timestamp,
-      event_date: candidate.eventDate,
-    });
-    return true;
-  }
-
-  /**
-   * Observes one assistant line's usage, taken out of its envelope by {@linkcode usageLineOf}.
+   * Observes one assistant line's usage, taken out of its envelope by {@linkcode usageLineOf} (call it for
+   * every line with usage, duplicates included).
    *
    * @param line The line's usage.
    * @param where The line's session, project and time.
    */
   observeLine(line: UsageLine, where: UsageWhere): void {
     const { messageId, requestId, sidechain } = line;
-    this.#lines++;
     const ownKey = requestId ? `${messageId}:${requestId}` : messageId;
     let key = ownKey;
     if (sidechain) {
