@@ -488,7 +488,7 @@ Deno.test("extract() hashes the watermark's head from the bytes it read, as a fr
     "partial.jsonl": text + '{"half',
   };
   await using tree = await writeTree(cases);
-  const expected = async (bytes: Uint8Array, offset: number) =>
+  const expected = (bytes: Uint8Array, offset: number) =>
     createHash("sha256").update(bytes.subarray(Math.max(0, offset - 4096), offset)).digest("hex").slice(
       0,
       16,
@@ -498,7 +498,7 @@ Deno.test("extract() hashes the watermark's head from the bytes it read, as a fr
     for (const event of events) {
       if (event.kind !== "file_done") continue;
       const bytes = await Deno.readFile(event.watermark.path);
-      const want = await expected(bytes, event.watermark.offset);
+      const want = expected(bytes, event.watermark.offset);
       assert.equal(event.watermark.headHash, want, `${event.watermark.path}, chunkSize ${chunkSize}`);
     }
   }
