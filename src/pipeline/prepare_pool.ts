@@ -152,7 +152,15 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
     ahead += file.size;
     const options = { ...source.options, ownBytes: true };
     for await (
-      const chunk of prepareFile(file, index, watermarks.get(file.path), source.fs, options, source.inventory)
+      const chunk of prepareFile(
+        file,
+        index,
+        watermarks.get(file.path),
+        source.fs,
+        options,
+        source.inventory,
+        signal,
+      )
     ) {
       list.push(chunk);
     }
