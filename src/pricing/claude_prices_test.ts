@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { mulberry32 } from "../../mocks/_random.ts";
 import { ClaudePricer, PRICES_SOURCE } from "./claude_prices.ts";
 
 const close = (actual: number | null, expected: number) =>
@@ -73,11 +74,8 @@ Deno.test("ClaudePricer's per-unit shortcut gives calcPrice's own answer on 2,00
     "claude-sonnet-4-6",
     "claude-3-5-haiku-20241022",
   ];
-  let seed = 7;
-  const next = (n: number) => { // a small LCG: the same responses on every run
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const random = mulberry32(7); // the same responses on every run
+  const next = (n: number) => Math.floor(random() * n);
   for (let i = 0; i < 2000; i++) {
     const written = next(4) === 0 ? 0 : next(60_000);
     const usage = {

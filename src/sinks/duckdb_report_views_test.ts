@@ -5,6 +5,7 @@ import { NdjsonWriter } from "../pipeline/staging.ts";
 import { usageRow } from "../testing/rows.ts";
 import { writeTree } from "../testing/write_tree.ts";
 import { DuckDbSink } from "./duckdb.ts";
+import { mulberry32 } from "../../mocks/_random.ts";
 
 const MODELS = [
   "claude-sonnet-4-5-20250929",
@@ -18,11 +19,8 @@ const MODELS = [
 
 /** 3,000 usage rows varied as ClaudePricer's own test varies them, the same on every run. */
 function variedRows(): UsageRow[] {
-  let seed = 11;
-  const next = (n: number) => { // a small LCG, its high bits (the low ones repeat in short cycles)
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return Math.floor((seed / 2 ** 31) * n);
-  };
+  const random = mulberry32(11);
+  const next = (n: number) => Math.floor(random() * n);
   return Array.from({ length: 3000 }, (_, i) => {
     const written = next(4) === 0 ? 0 : next(60_000);
     const input = next(5000);

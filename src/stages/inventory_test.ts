@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { mulberry32 } from "../../mocks/_random.ts";
 import { denoFileSystem } from "../io/file_system.ts";
 import type { ExtractEvent, RawRecord, SourceFile } from "../schema/records.ts";
 import { writeTree } from "../testing/write_tree.ts";
@@ -379,19 +380,9 @@ Deno.test("Inventory says go when a rerun finds no new line, and no-go over empt
   ]);
 });
 
-/** A small deterministic generator (mulberry32), so a failing stream can be replayed from its seed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A run's files and events: nested fields, arrays, path-keyed maps, rejects and `file_done`s. */
 function generateRun(seed: number): { files: SourceFile[]; events: ExtractEvent[][] } {
-  const next = random(seed);
+  const next = mulberry32(seed); // a failing stream can be replayed from its seed
   const below = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: T[]): T => items[below(items.length)];
   const names = [
@@ -491,7 +482,7 @@ Deno.test("Inventory merged from snapshots of whole-file groups gives the manife
     const expected = serial.manifest(NOW);
     assert.ok(Object.keys(expected.totals.fields).length > 10, `seed ${seed}: too few fields to compare`);
 
-    const next = random(seed);
+    const next = mulberry32(seed); // a failing stream can be replayed from its seed
     const cuts = [2, 4].filter(() => next() < 0.7); // 1 to 3 groups of consecutive files
     const bounds = [0, ...cuts, events.length];
     const snapshots = cuts.concat(events.length).map((to, i) => {
