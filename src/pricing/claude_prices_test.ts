@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { PRICED_CLAUDE_MODELS } from "../testing/claude_models.ts";
 import { mulberry32 } from "../../mocks/_random.ts";
 import { ClaudePricer, PRICES_SOURCE } from "./claude_prices.ts";
 
@@ -66,14 +67,7 @@ Deno.test("ClaudePricer gives null, never 0, for a model without a price, and li
 Deno.test("ClaudePricer's per-unit shortcut gives calcPrice's own answer on 2,000 varied responses", () => {
   const pricer = new ClaudePricer();
   const reference = new ClaudePricer();
-  const models = [
-    "claude-sonnet-4-5-20250929",
-    "claude-opus-4-5-20251101",
-    "claude-haiku-4-5-20251001",
-    "claude-opus-4-6",
-    "claude-sonnet-4-6",
-    "claude-3-5-haiku-20241022",
-  ];
+  const models = PRICED_CLAUDE_MODELS;
   const random = mulberry32(7); // the same responses on every run
   const next = (n: number) => Math.floor(random() * n);
   for (let i = 0; i < 2000; i++) {

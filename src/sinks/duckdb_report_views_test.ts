@@ -3,19 +3,12 @@ import { ClaudePricer } from "../pricing/claude_prices.ts";
 import type { UsageRow } from "../schema/mod.ts";
 import { NdjsonWriter } from "../pipeline/staging.ts";
 import { usageRow } from "../testing/rows.ts";
+import { PRICED_CLAUDE_MODELS } from "../testing/claude_models.ts";
 import { writeTree } from "../testing/write_tree.ts";
 import { DuckDbSink } from "./duckdb.ts";
 import { mulberry32 } from "../../mocks/_random.ts";
 
-const MODELS = [
-  "claude-sonnet-4-5-20250929",
-  "claude-opus-4-5-20251101",
-  "claude-haiku-4-5-20251001",
-  "claude-opus-4-6",
-  "claude-sonnet-4-6",
-  "claude-3-5-haiku-20241022",
-  "claude-imaginary-9", // no price
-];
+const MODELS = [...PRICED_CLAUDE_MODELS, "claude-imaginary-9"]; // the last has no price
 
 /** 3,000 usage rows varied as ClaudePricer's own test varies them, the same on every run. */
 function variedRows(): UsageRow[] {
