@@ -44,7 +44,14 @@ export async function throughputCase(projects: string, workDir: string): Promise
         `(untilStage 3, ${threads} prepare threads, ${
           sink === "none" ? "openSink null: staged NDJSON only" : "loaded into a fresh DuckDB file"
         })`,
-      details: { sink, prepareThreads: threads, seconds: round(seconds), records, bytes: summary.bytesRead, files: summary.files },
+      details: {
+        sink,
+        prepareThreads: threads,
+        seconds: round(seconds),
+        records,
+        bytes: summary.bytesRead,
+        files: summary.files,
+      },
     });
   }
   return rows;
