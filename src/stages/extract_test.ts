@@ -493,8 +493,13 @@ Deno.test("extract() hashes the watermark's head from the bytes it read, as a fr
       0,
       16,
     );
-  for (const chunkSize of [7, 1000, 1 << 16]) {
-    const { events } = await run(tree.path, { fs: denoFileSystem({ chunkSize }) });
+  for (const chunkSize of [7, 1000, 3000, 1 << 16]) {
+    // The head is hashed from the bytes kept while reading: the file is not read a second time.
+    let rangeReads = 0;
+    const fs = denoFileSystem({ chunkSize });
+    const counted: FileSystem = { ...fs, readRange: (...args) => (rangeReads++, fs.readRange(...args)) };
+    const { events } = await run(tree.path, { fs: counted });
+    assert.equal(rangeReads, 0, `chunkSize ${chunkSize}`);
     for (const event of events) {
       if (event.kind !== "file_done") continue;
       const bytes = await Deno.readFile(event.watermark.path);
@@ -502,4 +507,49 @@ Deno.test("extract() hashes the watermark's head from the bytes it read, as a fr
       assert.equal(event.watermark.headHash, want, `${event.watermark.path}, chunkSize ${chunkSize}`);
     }
   }
+});
+
+Deno.test("extract() reads a file that was empty when discovered and written since", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"user"}\n' });
+  const file: SourceFile = { path: tree.join("p/s.jsonl"), root: tree.path, size: 0, mtimeMs: 0 };
+  const events = await Array.fromAsync(extract([file], { fs: denoFileSystem() }));
+  assert.deepEqual(events.map((e) => e.kind === "record" ? e.record.type : e.kind), ["user", "file_done"]);
+});
+
+Deno.test('extract() rejects a line that opens with a brace but holds no {" at all', async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{ not json }\n{"type":"user"}\n' });
+  const { records, rejects } = await run(tree.path);
+  assert.deepEqual(records.map((r) => r.type), ["user"]);
+  assert.deepEqual(rejects.map((r) => [r.line_number, r.prefix]), [[1, "{ not json }"]]);
+});
+
+Deno.test("extract() fails on an unreadable watermarked head, skips a file gone by then", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"a"}\n' });
+  const real = denoFileSystem();
+  const files = await discover([tree.path], { fs: real });
+  const marks = new Map((await run(tree.path)).done.map((d) => [d.watermark.path, d.watermark]));
+  await Deno.writeTextFile(files[0].path, '{"type":"b"}\n', { append: true });
+  const grown = await discover([tree.path], { fs: real });
+  const denied = new InputError("Cannot read file as permission is denied");
+  const locked: FileSystem = { ...real, readRange: () => Promise.reject(denied) };
+  await assert.rejects(() => Array.fromAsync(extract(grown, { fs: locked, watermarks: marks })), denied);
+  // Gone when its head is hashed: skipped for this run, with no watermark, even if it is back by the read.
+  const gone = new InputError("Cannot read file as it does not exist", { cause: new Deno.errors.NotFound() });
+  const flaky: FileSystem = { ...real, readRange: () => Promise.reject(gone) };
+  assert.deepEqual(await Array.fromAsync(extract(grown, { fs: flaky, watermarks: marks })), []);
+});
+
+Deno.test("extract() fails when a file is found gone after its first chunk, not ending it early", async () => {
+  await using tree = await writeTree({ "p/s.jsonl": '{"type":"a"}\n{"type":"b"}\n' });
+  const real = denoFileSystem();
+  const files = await discover([tree.path], { fs: real });
+  const gone = new InputError("Cannot read file as it does not exist", { cause: new Deno.errors.NotFound() });
+  const cut: FileSystem = {
+    ...real,
+    read: async function* () {
+      yield new TextEncoder().encode('{"type":"a"}\n');
+      throw gone;
+    },
+  };
+  await assert.rejects(() => Array.fromAsync(extract(files, { fs: cut })), gone);
 });

@@ -292,6 +292,8 @@ Deno.test("Inventory stops listing fields 9 levels deep, one level into tool pay
   const deep = { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: 1 } } } } } } } } } };
   const listed = { x: [{ y: [{ z: [{ w: [{ v: [{ u: [{ t: [{ s: [{ r: [{ q: 1 }] }] }] }] }] }] }] }] }] };
   inventory.observe(record("/f", { ...deep, ...listed, toolUseResult: { out: { deeper: 1 } }, n: [1, 2] }));
+  // A payload that is an array (some tools return a list of blocks) is listed, its items are not.
+  inventory.observe(record("/f", { input: [{ type: "text", text: "…" }] }));
   const fields = Object.keys(inventory.manifest(NOW).totals.fields);
   assert.deepEqual(fields, [
     "a",
@@ -303,6 +305,7 @@ Deno.test("Inventory stops listing fields 9 levels deep, one level into tool pay
     "a.b.c.d.e.f.g",
     "a.b.c.d.e.f.g.h",
     "a.b.c.d.e.f.g.h.i",
+    "input",
     "n",
     "toolUseResult",
     "toolUseResult.out",
@@ -549,6 +552,46 @@ Deno.test("Inventory merge keeps at most 10,000 field paths", () => {
   const fields = merged.manifest(NOW).totals.fields;
   assert.equal(Object.keys(fields).length, 10_000);
   assert.equal(fields.shared, 2);
+  // A field kept before the cap whose arrays appear only past it: counted, its items dropped.
+  const late = new Inventory([], []);
+  late.observe(record("/f", Object.fromEntries(Array.from({ length: 9_999 }, (_, i) => [`k${i}`, 1]))));
+  late.observe(record("/f", { list: 5 }));
+  late.merge(snapshotOf({ list: [{ inner: 1 }] }));
+  const lateFields = late.manifest(NOW).totals.fields;
+  assert.deepEqual([lateFields.list, lateFields["list[].inner"]], [2, undefined]);
+});
+
+function snapshotOf(value: Record<string, unknown>) {
+  const inventory = new Inventory([], []);
+  inventory.observe(record("/f", value));
+  return inventory.snapshot();
+}
+
+Deno.test("Inventory settles canonical timestamps inside the range seen without parsing them", () => {
+  // Each canonical time inside the range: every month, day 1-28, hour, and varied minutes to milliseconds.
+  const inside = Array.from(
+    { length: 48 },
+    (_, i) =>
+      new Date(Date.UTC(2026, i % 12, i % 28 + 1, i % 24, i * 7 % 60, i * 13 % 60, i * 37 % 1000))
+        .toISOString(),
+  );
+  const bounds = ["2025-06-01T00:00:00.000Z", "2027-06-01T00:00:00.000Z"];
+  // The bounds again in another form: the same instants, which do not move the range.
+  const restated = ["2025-06-01T00:00:00.000+00:00", "2027-06-01T00:00:00Z"];
+  const parse = Date.parse;
+  let parsed = 0;
+  Date.parse = (text: string) => (parsed++, parse(text));
+  const inventory = new Inventory([], []);
+  try {
+    for (const timestamp of [...bounds, ...restated, ...inside]) {
+      inventory.observe(record("/f", { timestamp }));
+    }
+  } finally {
+    Date.parse = parse;
+  }
+  assert.equal(parsed, bounds.length + restated.length);
+  const { firstTimestamp, lastTimestamp } = inventory.manifest(NOW).totals;
+  assert.deepEqual([firstTimestamp, lastTimestamp], bounds);
 });
 
 Deno.test("Inventory finds the first and last timestamps as Date.parse reads them, in any form", () => {
@@ -566,6 +609,7 @@ Deno.test("Inventory finds the first and last timestamps as Date.parse reads the
     "2026-03-02T12:00:00.000Z",
     "2026-02-28T25:00:00.000Z", // not a time
     "2026-02-28T9:00:00.000Z",
+    "+002026-03-01T12:00:00.000Z", // ISO's extended year: its text sorts before every other
   ];
   for (const a of timestamps) {
     for (const b of timestamps) {
