@@ -210,10 +210,10 @@ export class SessionAccumulator {
   /**
    * Adds one message row's facts.
    *
-   * @param row The row, or its facts.
-   * @param toolCount Its tool uses. @default {row.tool_names.length}
+   * @param row The row's facts.
+   * @param toolCount Its tool uses (the length of its `tool_names`).
    */
-  observeMessage(row: SessionFactsOf & { tool_names?: readonly string[] }, toolCount?: number): void {
+  observeMessage(row: SessionFactsOf, toolCount: number): void {
     const s = this.#get(row.session_id);
     if (row.project !== null) {
       s.project = row.project;
@@ -229,7 +229,7 @@ export class SessionAccumulator {
     s.message_count++;
     if (row.kind === "human_prompt") s.human_prompt_count++;
     if (row.type === "assistant") s.assistant_count++;
-    s.tool_use_count += toolCount ?? row.tool_names?.length ?? 0;
+    s.tool_use_count += toolCount;
     if (row.git_branch) s.git_branch = row.git_branch;
     if (row.cc_version) s.cc_version = row.cc_version;
   }

@@ -301,6 +301,8 @@ Deno.test("messageRowOf() keeps extra up to exactly 64 KiB of JSON", () => {
 
 Deno.test("SessionAccumulator keeps each session's first and last time, first day and latest facts", () => {
   const sessions = new SessionAccumulator("r1");
+  // As the merge does: a row's facts, and its tool count beside them.
+  const observe = (r: MessageRow) => sessions.observeMessage(r, r.tool_names.length);
   const row = (over: Partial<MessageRow>) =>
     ({
       session_id: "s1",
@@ -315,7 +317,7 @@ Deno.test("SessionAccumulator keeps each session's first and last time, first da
       cc_version: null,
       ...over,
     }) as MessageRow;
-  sessions.observeMessage(row({
+  observe(row({
     timestamp: "2026-05-02T10:00:00.000Z",
     event_date: "2026-05-02",
     project: "/a",
@@ -324,20 +326,20 @@ Deno.test("SessionAccumulator keeps each session's first and last time, first da
     git_branch: "main",
     cc_version: "2.1.0",
   }));
-  sessions.observeMessage(row({
+  observe(row({
     timestamp: "2026-05-01T23:00:00.000Z",
     event_date: "2026-05-01",
     kind: "human_prompt",
     type: "user",
   }));
-  sessions.observeMessage(row({
+  observe(row({
     timestamp: "2026-05-03T08:00:00.000Z",
     event_date: "2026-05-03",
     git_branch: "fix",
     cc_version: "2.1.1",
   }));
-  sessions.observeMessage(row({ timestamp: null, event_date: null, project: "/b", project_id: "pb" }));
-  sessions.observeMessage(row({ timestamp: "2026-05-02T12:00:00.000Z", event_date: "2026-05-02" }));
+  observe(row({ timestamp: null, event_date: null, project: "/b", project_id: "pb" }));
+  observe(row({ timestamp: "2026-05-02T12:00:00.000Z", event_date: "2026-05-02" }));
   sessions.observeMeta({ sessionId: "s1", title: "First title" });
   sessions.observeMeta({ sessionId: "s1", summary: "A summary" });
   sessions.observeMeta({ sessionId: "s1", title: "Renamed" });
@@ -346,7 +348,7 @@ Deno.test("SessionAccumulator keeps each session's first and last time, first da
   // The merge passes a record's facts without its tool names, and its tool count beside them.
   const { tool_names: _names, ...facts } = row({ session_id: "s3" });
   sessions.observeMessage(facts, 3);
-  sessions.observeMessage(facts);
+  sessions.observeMessage(facts, 0);
   assertEquals(sessions.size, 3);
   const [s1, s2, s3] = [...sessions.rows()];
   assertEquals([s3.message_count, s3.tool_use_count], [2, 3]);
