@@ -154,15 +154,10 @@ export async function* normalise(
         const rowStart = length;
         out.set(bytes.subarray(start, m.hole), length);
         length += m.hole - start;
-        if (turn === null) {
-          out.set(bytes.subarray(m.hole, m.end), length);
-          length += m.end - m.hole;
-        } else {
-          length = writeDigits(out, length, turn);
-          // Past the "null" the turn replaces.
-          out.set(bytes.subarray(m.hole + 4, m.end), length);
-          length += m.end - m.hole - 4;
-        }
+        // The turn (or null again) over the row's "null".
+        length = writeAscii(out, length, String(turn));
+        out.set(bytes.subarray(m.hole + 4, m.end), length);
+        length += m.end - m.hole - 4;
         block.rows++;
         if (length - rowStart > block.maxRowBytes) block.maxRowBytes = length - rowStart;
         while (extra < chunk.extras.length && chunk.extras[extra]!.index < message) extra++;
@@ -203,9 +198,8 @@ export async function* normalise(
   }
 }
 
-/** Writes a number's decimal digits (ASCII) at `at`, returning the end. */
-function writeDigits(out: Uint8Array, at: number, value: number): number {
-  const text = String(value);
+/** Writes ASCII text at `at`, returning the end. */
+function writeAscii(out: Uint8Array, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
   return at + text.length;
 }

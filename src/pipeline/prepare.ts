@@ -111,6 +111,13 @@ export const USAGE_NUMBERS = [
   "sidechain",
 ] as const;
 
+/** The position of each name in a list of fields. */
+function positions<T extends string>(names: readonly T[]): Record<T, number> {
+  return Object.fromEntries(names.map((name, i) => [name, i])) as Record<T, number>;
+}
+const INT = positions(INT_FIELDS);
+const USAGE = positions(USAGE_NUMBERS);
+
 /** Options of {@linkcode prepareFile}. */
 export interface PrepareOptions {
   runId: string;
@@ -131,9 +138,7 @@ export interface PrepareOptions {
 }
 
 const TURN = '"turn":null,';
-const TURN_BYTES = new TextEncoder().encode('"turn":');
-const COLON = 58;
-const LETTER_N = 110;
+const TURN_BYTES = new TextEncoder().encode(TURN);
 
 /** Serialised rows per chunk before a file's next chunk starts: bounds a huge file's memory. */
 const CHUNK_BYTES = 4 << 20;
@@ -220,7 +225,6 @@ class ChunkBuilder {
   #encoder = new TextEncoder();
   /** The last usage line added, to skip its repeats (a response's usage is on each of its lines). */
   #lastUsage: UsageLine | null = null;
-
   #ownBytes: boolean;
 
   constructor(fileIndex: number, path: string, withText: boolean, ownBytes: boolean) {
@@ -354,17 +358,14 @@ class ChunkBuilder {
     const end = this.#put(`${json}\n`);
     // Quotes inside values are escaped, so the first `"turn":null,` is the key itself; a UTF-8 offset is
     // never below the UTF-16 one, and equal when nothing before it is past ASCII.
-    let hole = start + json.indexOf(TURN) + TURN.length - 5;
-    while (
-      hole < end &&
-      (this.#buffer[hole - 1] !== COLON || this.#buffer[hole] !== LETTER_N || !this.#turnAt(hole))
-    ) hole++;
-    return { end, hole };
+    let at = start + json.indexOf(TURN);
+    while (at < end && !this.#turnAt(at)) at++;
+    return { end, hole: at + '"turn":'.length };
   }
 
-  /** Whether `"turn":` ends just before `at`. */
+  /** Whether `"turn":null,` starts at `at`. */
   #turnAt(at: number): boolean {
-    for (let i = 0; i < 7; i++) if (this.#buffer[at - 7 + i] !== TURN_BYTES[i]) return false;
+    for (let i = 0; i < TURN_BYTES.length; i++) if (this.#buffer[at + i] !== TURN_BYTES[i]) return false;
     return true;
   }
 
@@ -414,47 +415,47 @@ export class MessageCursor implements SessionFactsOf, UsageWhere {
     return this.#strings[this.#s + 1]!;
   }
   get line(): number {
-    return this.#ints[this.#i]!;
+    return this.#ints[this.#i + INT.line]!;
   }
   /** Where the record's row ends in the chunk's bytes. */
   get end(): number {
-    return this.#ints[this.#i + 1]!;
+    return this.#ints[this.#i + INT.end]!;
   }
   /** Where the row's turn (`null`) starts. */
   get hole(): number {
-    return this.#ints[this.#i + 2]!;
+    return this.#ints[this.#i + INT.hole]!;
   }
   get toolCount(): number {
-    return this.#ints[this.#i + 3]!;
+    return this.#ints[this.#i + INT.tools]!;
   }
   get session_id(): string {
-    return this.#dict[this.#ints[this.#i + 5]!]!;
+    return this.#dict[this.#ints[this.#i + INT.sessionRef]!]!;
   }
   get project(): string | null {
-    return this.#dict[this.#ints[this.#i + 6]!]!;
+    return this.#dict[this.#ints[this.#i + INT.projectRef]!]!;
   }
   get project_id(): string {
-    return this.#dict[this.#ints[this.#i + 7]!]!;
+    return this.#dict[this.#ints[this.#i + INT.projectIdRef]!]!;
   }
   get event_date(): string | null {
-    return this.#dict[this.#ints[this.#i + 8]!]!;
+    return this.#dict[this.#ints[this.#i + INT.eventDateRef]!]!;
   }
   get kind(): MessageRow["kind"] {
-    return this.#dict[this.#ints[this.#i + 9]!] as MessageRow["kind"];
+    return this.#dict[this.#ints[this.#i + INT.kindRef]!] as MessageRow["kind"];
   }
   get type(): string {
-    return this.#dict[this.#ints[this.#i + 10]!]!;
+    return this.#dict[this.#ints[this.#i + INT.typeRef]!]!;
   }
   get git_branch(): string | null {
-    return this.#dict[this.#ints[this.#i + 11]!]!;
+    return this.#dict[this.#ints[this.#i + INT.gitBranchRef]!]!;
   }
   get cc_version(): string | null {
-    return this.#dict[this.#ints[this.#i + 12]!]!;
+    return this.#dict[this.#ints[this.#i + INT.ccVersionRef]!]!;
   }
 
   /** The record's usage line, or null (none, or a repeat of the line before it). */
   usage(): UsageLine | null {
-    const index = this.#ints[this.#i + 4]!;
+    const index = this.#ints[this.#i + INT.usage]!;
     if (index < 0) return null;
     const strings = this.#chunk.usageStrings, n = this.#chunk.usageNumbers;
     const at = index * USAGE_NUMBERS.length;
@@ -462,19 +463,19 @@ export class MessageCursor implements SessionFactsOf, UsageWhere {
     return {
       messageId: strings[index * 2]!,
       requestId: strings[index * 2 + 1]!,
-      model: this.#dict[n[at + 8]!]!,
-      sidechain: n[at + 11] === 1,
+      model: this.#dict[n[at + USAGE.modelRef]!]!,
+      sidechain: n[at + USAGE.sidechain] === 1,
       uuid: this.uuid,
-      input: n[at]!,
-      output: n[at + 1]!,
-      cacheCreation: n[at + 2]!,
-      cacheRead: n[at + 3]!,
-      cache5m: orNull(n[at + 4]!),
-      cache1h: orNull(n[at + 5]!),
-      webSearch: orNull(n[at + 6]!),
-      webFetch: orNull(n[at + 7]!),
-      serviceTier: this.#dict[n[at + 9]!]!,
-      speed: this.#dict[n[at + 10]!]!,
+      input: n[at + USAGE.input]!,
+      output: n[at + USAGE.output]!,
+      cacheCreation: n[at + USAGE.cacheCreation]!,
+      cacheRead: n[at + USAGE.cacheRead]!,
+      cache5m: orNull(n[at + USAGE.cache5m]!),
+      cache1h: orNull(n[at + USAGE.cache1h]!),
+      webSearch: orNull(n[at + USAGE.webSearch]!),
+      webFetch: orNull(n[at + USAGE.webFetch]!),
+      serviceTier: this.#dict[n[at + USAGE.serviceTierRef]!]!,
+      speed: this.#dict[n[at + USAGE.speedRef]!]!,
     };
   }
 }
