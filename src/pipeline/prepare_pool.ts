@@ -1,8 +1,8 @@
 /**
  * Prepares a run's files (src/pipeline/prepare.ts) on this thread or on a pool of workers, and hands
- * the chunks back in file order. Each worker reads and prepares whole files; the chunks of a file that
- * is not next wait here, and files are handed out only while what waits stays under a budget, so
- * memory does not grow with the input.
+ * the chunks back in file order. Each worker reads and prepares whole files; this thread prepares files
+ * too whenever it would otherwise wait. The chunks of a file that is not next wait here, and files are
+ * handed out only while what waits stays under a budget, so memory does not grow with the input.
  *
  * @module
  */
@@ -74,18 +74,21 @@ export async function* preparedChunks(source: PrepareSource): AsyncGenerator<Pre
   }
 }
 
+/** File `index` prepared on this thread. */
+function prepareHere(
+  source: PrepareSource,
+  index: number,
+  options = source.options,
+): AsyncGenerator<PreparedChunk> {
+  const file = source.files[index]!;
+  const { watermarks, fs, inventory, signal } = source;
+  return prepareFile(file, index, watermarks.get(file.path), fs, options, inventory, signal);
+}
+
 async function* onThisThread(source: PrepareSource): AsyncGenerator<PreparedChunk> {
-  for (const [index, file] of source.files.entries()) {
+  for (let index = 0; index < source.files.length; index++) {
     source.signal?.throwIfAborted();
-    yield* prepareFile(
-      file,
-      index,
-      source.watermarks.get(file.path),
-      source.fs,
-      source.options,
-      source.inventory,
-      source.signal,
-    );
+    yield* prepareHere(source, index);
   }
 }
 
@@ -109,8 +112,9 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
   // Whether the event loop turned since this thread last found the next chunk missing.
   let turned = false;
   const handOut = () => {
-    // A couple of files each keep the workers busy between messages; what waits here stays in the budget.
-    while (next < files.length && (ahead < AHEAD_BYTES || next === current)) {
+    // Each worker gets up to its queue's worth; what waits here stays in the budget (when it is spent and
+    // the next file to merge is nobody's, this thread prepares that file itself).
+    while (next < files.length && ahead < AHEAD_BYTES) {
       const i = handedOut.indexOf(Math.min(...handedOut));
       if (handedOut[i]! >= WORKER_QUEUE_BYTES) return;
       const file = files[next]!;
@@ -146,22 +150,10 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
   }
   /** Prepares a later file on this thread, keeping its chunks (bytes of their own) for their turn. */
   const prepareAhead = async (index: number) => {
-    const file = files[index]!;
     const list: PreparedChunk[] = [];
     waiting.set(index, list);
-    ahead += file.size;
-    const options = { ...source.options, ownBytes: true };
-    for await (
-      const chunk of prepareFile(
-        file,
-        index,
-        watermarks.get(file.path),
-        source.fs,
-        options,
-        source.inventory,
-        signal,
-      )
-    ) {
+    ahead += files[index]!.size;
+    for await (const chunk of prepareHere(source, index, { ...source.options, ownBytes: true })) {
       list.push(chunk);
     }
   };
@@ -173,9 +165,7 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
       signal?.throwIfAborted();
       if (current === next) {
         // This thread caught up with the workers: it prepares the next file itself, merging as it goes.
-        const file = files[next++]!;
-        const { options, inventory, fs } = source;
-        yield* prepareFile(file, current, watermarks.get(file.path), fs, options, inventory, signal);
+        yield* prepareHere(source, next++);
         current++;
         handOut();
         continue;
@@ -191,7 +181,7 @@ async function* fromWorkers(source: PrepareSource): AsyncGenerator<PreparedChunk
         }
         turned = false;
         handOut();
-        if (next < files.length && next !== current && ahead < AHEAD_BYTES) {
+        if (next < files.length && ahead < AHEAD_BYTES) {
           // The workers' queues are full and the next file to merge is not ready: rather than wait,
           // prepare the first file nobody took, keeping its chunks for their turn.
           await prepareAhead(next++);
