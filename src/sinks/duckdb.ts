@@ -18,6 +18,7 @@ import {
 } from "../schema/mod.ts";
 import type { PendingRef } from "../state/pending_queue.ts";
 import { buildMerge } from "./_merge_sql.ts";
+import { inTransaction } from "./_duckdb_transaction.ts";
 import { DUCKDB_HEADER_BYTES } from "./duckdb_file.ts";
 import { createReportViews, refreshUsageCosts } from "./duckdb_report_views.ts";
 import type { LoadResult, Sink, StagedTable } from "./sink.ts";
@@ -311,15 +312,8 @@ export class DuckDbSink implements Sink {
   }
 
   /** Runs `body` in one transaction, rolled back when it throws. */
-  async #inTransaction(body: () => Promise<void>): Promise<void> {
-    await this.#run("BEGIN TRANSACTION", "begin");
-    try {
-      await body();
-      await this.#run("COMMIT", "commit");
-    } catch (error) {
-      await this.#connection.run("ROLLBACK").catch(() => {});
-      throw error;
-    }
+  #inTransaction(body: () => Promise<void>): Promise<void> {
+    return inTransaction((sql) => this.#run(sql, sql.split(" ")[0]!.toLowerCase()), body);
   }
 
   async #run(sql: string, what: string): Promise<void> {

@@ -8,6 +8,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { ClaudePricer, PRICES_SOURCE } from "../pricing/claude_prices.ts";
+import { inTransaction } from "./_duckdb_transaction.ts";
 
 /** The views, by name, in creation order. */
 export const REPORT_VIEWS = [
@@ -63,22 +64,10 @@ export function reportViewStatements(): string[] {
  * on its own waits for its own write to disk (the nine views: ~40 -> ~7 ms).
  */
 export async function createReportViews(connection: DuckDBConnection): Promise<void> {
-  await inTransaction(connection, async () => {
+  await inTransaction((sql) => connection.run(sql), async () => {
     await connection.run(CREATE_COSTS);
     for (const statement of reportViewStatements()) await connection.run(statement);
   });
-}
-
-async function inTransaction<T>(connection: DuckDBConnection, body: () => Promise<T>): Promise<T> {
-  await connection.run("BEGIN TRANSACTION");
-  try {
-    const result = await body();
-    await connection.run("COMMIT");
-    return result;
-  } catch (error) {
-    await connection.run("ROLLBACK").catch(() => {});
-    throw error;
-  }
 }
 
 // The usage rows without a cost. `day` is the day ClaudePricer keys its per-unit rates by (the first 10
@@ -114,7 +103,7 @@ const PRICE_FLAT = `INSERT INTO usage_costs
  * @returns How many rows were priced.
  */
 export async function refreshUsageCosts(connection: DuckDBConnection): Promise<number> {
-  return await inTransaction(connection, () => priceUnpriced(connection));
+  return await inTransaction((sql) => connection.run(sql), () => priceUnpriced(connection));
 }
 
 async function priceUnpriced(connection: DuckDBConnection): Promise<number> {
