@@ -34,6 +34,23 @@ Deno.test("writePendingQueue() turns whole rows into references with a warehouse
   assertEquals(await queueHoldsText(null), false);
 });
 
+Deno.test("writePendingQueue() without references copies each entry's line as it is, blank lines dropped", async () => {
+  const long = JSON.stringify(messageRow(0, "r1", { uuid: "a", text: "é".repeat(700_000) }));
+  await using tree = await writeTree({
+    "a.ndjson": `${long}\n\n{"uuid":"b","event_date":null}`,
+    "b.ndjson": '{"uuid":"c", "event_date":"2026-01-03"}\n',
+  });
+  const target = tree.join("out.ndjson");
+  const written = await writePendingQueue(target, [tree.join("a.ndjson"), tree.join("b.ndjson")], {
+    refs: false,
+  });
+  assertEquals(written, 3);
+  assertEquals(
+    await Deno.readTextFile(target),
+    `${long}\n{"uuid":"b","event_date":null}\n{"uuid":"c", "event_date":"2026-01-03"}\n`,
+  );
+});
+
 Deno.test("resolvePendingQueue() reads references back in batches and reports the ones it cannot resolve", async () => {
   const whole = messageRow(0, "r1", { uuid: "w" });
   const refs = ["a", "b", "gone", "c"].map((uuid) => ({ uuid, event_date: "2026-08-10" }));
