@@ -17,11 +17,11 @@ export class NdjsonWriter implements AsyncDisposable {
   readonly path: string;
   #file: Deno.FsFile;
   #encoder = new TextEncoder();
-  #pending: string[] = [];
-  #pendingChars = 0;
+  /** Rows encoded and not written yet (bytes, not strings: no row is held twice); allocated at the first row. */
+  #buffer = new Uint8Array(0);
+  #used = 0;
   #rows = 0;
   #bytes = 0;
-  #maxLineChars = 0;
   #maxRowBytes = 0;
   #closed = false;
   #stamp?: MachineColumns;
@@ -54,13 +54,11 @@ export class NdjsonWriter implements AsyncDisposable {
   }
 
   /** Appends one row. */
-  async write(row: unknown): Promise<void> {
-    const line = JSON.stringify(this.#stamp ? { ...row as object, ...this.#stamp } : row) + "\n";
-    this.#pending.push(line);
-    this.#pendingChars += line.length;
-    if (line.length > this.#maxLineChars) this.#maxLineChars = line.length;
+  write(row: unknown): Promise<void> {
+    this.#put(`${JSON.stringify(this.#stamp ? { ...row as object, ...this.#stamp } : row)}\n`);
     this.#rows++;
-    if (this.#pendingChars >= FLUSH_BYTES) await this.flush();
+    if (this.#used >= FLUSH_BYTES) this.#flushBuffer();
+    return Promise.resolve();
   }
 
   /**
@@ -71,21 +69,38 @@ export class NdjsonWriter implements AsyncDisposable {
    * @param rows How many rows they are.
    * @param maxRowBytes The longest one's size in bytes.
    */
-  async writeBlock(bytes: Uint8Array, rows: number, maxRowBytes: number): Promise<void> {
-    await this.flush();
+  writeBlock(bytes: Uint8Array, rows: number, maxRowBytes: number): Promise<void> {
+    this.#flushBuffer();
     this.#writeAll(bytes);
     this.#rows += rows;
     if (maxRowBytes > this.#maxRowBytes) this.#maxRowBytes = maxRowBytes;
+    return Promise.resolve();
   }
 
   /** Writes buffered rows to the file. */
   flush(): Promise<void> {
-    if (this.#pending.length === 0) return Promise.resolve();
-    const bytes = this.#encoder.encode(this.#pending.join(""));
-    this.#pending = [];
-    this.#pendingChars = 0;
-    this.#writeAll(bytes);
+    this.#flushBuffer();
     return Promise.resolve();
+  }
+
+  #put(line: string): void {
+    // A UTF-16 code unit encodes to at most 3 UTF-8 bytes.
+    const need = line.length * 3;
+    if (this.#used + need > this.#buffer.length) {
+      this.#flushBuffer();
+      if (need > this.#buffer.length) this.#buffer = new Uint8Array(Math.max(need, FLUSH_BYTES + (64 << 10)));
+    }
+    const written = this.#encoder.encodeInto(line, this.#buffer.subarray(this.#used)).written;
+    this.#used += written;
+    if (written - 1 > this.#maxRowBytes) this.#maxRowBytes = written - 1;
+  }
+
+  #flushBuffer(): void {
+    if (this.#used === 0) return;
+    this.#writeAll(this.#buffer.subarray(0, this.#used));
+    this.#used = 0;
+    // A buffer grown for one huge row is not kept for the rows after it.
+    if (this.#buffer.length > FLUSH_BYTES + (64 << 10)) this.#buffer = new Uint8Array(0);
   }
 
   #writeAll(bytes: Uint8Array): void {
@@ -97,20 +112,19 @@ export class NdjsonWriter implements AsyncDisposable {
   }
 
   /** Flushes and closes; returns what was staged. */
-  async close(table: TableName): Promise<StagedTable> {
+  close(table: TableName): Promise<StagedTable> {
     if (!this.#closed) {
-      await this.flush();
+      this.#flushBuffer();
       this.#file.close();
       this.#closed = true;
     }
-    // A UTF-16 code unit encodes to at most 3 UTF-8 bytes.
-    return {
+    return Promise.resolve({
       table,
       path: this.path,
       rows: this.#rows,
       bytes: this.#bytes,
-      maxRowBytes: Math.max(this.#maxLineChars * 3, this.#maxRowBytes),
-    };
+      maxRowBytes: this.#maxRowBytes,
+    });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
