@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { UsageError } from "../errors.ts";
 import type { FileSystem } from "../io/file_system.ts";
 import type { Clock } from "../ports.ts";
 import type { Output } from "./logger.ts";
@@ -15,8 +16,8 @@ export interface CommandContext {
   clock: Clock;
   signal: AbortSignal;
   /**
-   * Worker threads that read and prepare transcripts; 0 reads through `fs` on the main thread.
-   * @default {0}
+   * Worker threads that read and prepare transcripts; 0 reads through `fs` on the main thread. Unset:
+   * {@linkcode defaultPrepareThreads} of `env`, asked only by the commands that read transcripts.
    */
   prepareThreads?: number;
 }
@@ -28,10 +29,16 @@ export interface CommandContext {
  *
  * @param env The environment.
  * @returns The number of workers.
+ * @throws {UsageError} When `CCPIPE_THREADS` is set to anything but an integer from 0 to 16.
  */
 export function defaultPrepareThreads(env: (name: string) => string | undefined): number {
-  const set = env("CCPIPE_THREADS");
-  if (set !== undefined && /^\d+$/.test(set.trim())) return Math.min(16, Number(set.trim()));
+  const set = env("CCPIPE_THREADS")?.trim();
+  if (set !== undefined && set !== "") {
+    if (!/^\d+$/.test(set) || Number(set) > 16) {
+      throw new UsageError(`CCPIPE_THREADS must be an integer from 0 to 16: got '${set}'`);
+    }
+    return Number(set);
+  }
   const cores = navigator.hardwareConcurrency ?? 1;
   return Math.max(0, Math.min(3, cores - 1));
 }

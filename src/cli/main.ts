@@ -7,7 +7,7 @@
 import { CcpipeError } from "../errors.ts";
 import { denoFileSystem } from "../io/file_system.ts";
 import { systemClock } from "../ports.ts";
-import { type CommandContext, defaultPrepareThreads } from "./context.ts";
+import type { CommandContext } from "./context.ts";
 import { consoleOutput } from "./logger.ts";
 import { commandNamed, topHelp, VERSION } from "./commands/help.ts";
 
@@ -42,7 +42,7 @@ export async function main(args: string[], ctx?: Partial<CommandContext>): Promi
     signal: ctx?.signal ?? controller.signal,
   };
   // Workers read the local disk: a file system passed in (tests) is read on this thread.
-  context.prepareThreads = ctx?.prepareThreads ?? (ctx?.fs ? 0 : defaultPrepareThreads(context.env));
+  context.prepareThreads = ctx?.prepareThreads ?? (ctx?.fs ? 0 : undefined);
   const [name, ...rest] = args;
   try {
     if (name === undefined || name === "--help" || name === "-h") {

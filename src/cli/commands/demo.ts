@@ -12,7 +12,7 @@ import { openDuckDbSink } from "../../sinks/duckdb.ts";
 import type { FlagSpecs, ParsedFlags } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
 import { jsonFlag } from "../shared_args.ts";
-import type { CommandContext } from "../context.ts";
+import { type CommandContext, defaultPrepareThreads } from "../context.ts";
 import { renderTable, truncate } from "../table.ts";
 import { stage4From } from "../llm_args.ts";
 import { printSummary } from "./run.ts";
@@ -52,6 +52,7 @@ simulated Gemini (the project's mock, which fixes a fixed list of common typos).
 });
 
 async function demo(flags: ParsedFlags, ctx: CommandContext): Promise<number> {
+  const prepareThreads = ctx.prepareThreads ?? defaultPrepareThreads(ctx.env);
   const dataDir = await Deno.makeTempDir({ prefix: "ccpipe-demo-" });
   // Stage 4 goes to a simulated Gemini served in-process, so the demo needs no key and no network.
   using mocks = startMocks({
@@ -68,7 +69,7 @@ async function demo(flags: ParsedFlags, ctx: CommandContext): Promise<number> {
       sources: [fixtureProjectsDir()],
       dataDir,
       fs: ctx.fs,
-      prepareThreads: ctx.prepareThreads,
+      prepareThreads,
       openSink: () => openDuckDbSink(dbPath),
       clock: ctx.clock,
       signal: ctx.signal,

@@ -11,7 +11,7 @@ import { duckDbFileLooksCurrent } from "../../sinks/duckdb_file.ts";
 import type { LastLoad } from "../../state/state_store.ts";
 import { type FlagSpecs, inGroup, intFlag, type ParsedFlags } from "../args.ts";
 import { type Command, defineCommand } from "../command.ts";
-import type { CommandContext } from "../context.ts";
+import { type CommandContext, defaultPrepareThreads } from "../context.ts";
 import { terminalProgress, withLoadProgress } from "../progress.ts";
 import { renderBigQueryPlan, renderRunSummary } from "../render.ts";
 import { readConfigFile } from "../config_file.ts";
@@ -199,7 +199,8 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
   flags: runFlags,
   async run({ flags }, ctx) {
     const untilStage = intFlag(flags, "until-stage", { min: 0, max: 4 }) ?? 4;
-    const threads = intFlag(flags, "threads", { min: 0, max: 16 });
+    const threads = intFlag(flags, "threads", { min: 0, max: 16 }) ?? ctx.prepareThreads ??
+      defaultPrepareThreads(ctx.env);
     const timeZone = timeZoneFrom(flags, ctx);
     const sources = resolveSources(flags, ctx);
     const dataDir = resolveDataDir(flags, ctx);
@@ -220,7 +221,7 @@ Without a Gemini key, Stage 4 is skipped and prompts wait for a run with one.`,
       sources,
       dataDir,
       fs: ctx.fs,
-      prepareThreads: threads ?? ctx.prepareThreads,
+      prepareThreads: threads,
       openSink: open &&
         (async (runId: string): Promise<Sink> => withLoadProgress(await open(runId), progress)),
       warehouseLooksCurrent: sink.looksCurrent,

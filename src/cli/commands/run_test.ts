@@ -72,4 +72,21 @@ Deno.test("ccpipe run --threads loads the same tables on workers as on the main 
   });
   assertEquals(code, 2);
   assertEquals(output.stderr, ["ccpipe: --threads must be an integer from 0 to 16: got 'many'"]);
+
+  // CCPIPE_THREADS is checked the same way; the flag, when given, is the one that counts.
+  const runWith = async (threads: string, extra: string[] = []) => {
+    const output = recordingOutput();
+    const args = ["run", "--source", tree.join("projects"), "--data-dir", tree.join(`env${threads}`)];
+    const env = (name: string) => name === "CCPIPE_THREADS" ? threads : undefined;
+    const code = await main([...args, "--sink", "none", "--json", ...extra], { output, env });
+    return { code, stderr: output.stderr };
+  };
+  for (const threads of ["two", "17", "-1", "1.5"]) {
+    assertEquals(await runWith(threads), {
+      code: 2,
+      stderr: [`ccpipe: CCPIPE_THREADS must be an integer from 0 to 16: got '${threads}'`],
+    });
+  }
+  assertEquals(await runWith("1"), { code: 0, stderr: [] });
+  assertEquals(await runWith("two", ["--threads", "0"]), { code: 0, stderr: [] });
 });
