@@ -11,6 +11,8 @@ import { splitLines } from "../io/line_splitter.ts";
 import { PRIVATE_FILE_MODE } from "../io/atomic_write.ts";
 
 const FLUSH_BYTES = 1 << 20;
+/** The write buffer's size: a flush's worth and room for the row that passes it. */
+const BUFFER_BYTES = FLUSH_BYTES + (64 << 10);
 
 /** Appends JSON rows to an NDJSON file with a write buffer. */
 export class NdjsonWriter implements AsyncDisposable {
@@ -55,10 +57,24 @@ export class NdjsonWriter implements AsyncDisposable {
 
   /** Appends one row. */
   write(row: unknown): Promise<void> {
-    this.#put(`${JSON.stringify(this.#stamp ? { ...row as object, ...this.#stamp } : row)}\n`);
-    this.#rows++;
-    if (this.#used >= FLUSH_BYTES) this.#flushBuffer();
+    const line = `${JSON.stringify(this.#stamp ? { ...row as object, ...this.#stamp } : row)}\n`;
+    // A UTF-16 code unit encodes to at most 3 UTF-8 bytes.
+    this.#reserve(line.length * 3);
+    const written = this.#encoder.encodeInto(line, this.#buffer.subarray(this.#used)).written;
+    this.#rowAdded(written);
     return Promise.resolve();
+  }
+
+  /**
+   * Appends one row serialised already (UTF-8 JSON, without its "\n", stamped by whoever built it).
+   *
+   * @param bytes The row.
+   */
+  writeLine(bytes: Uint8Array): void {
+    this.#reserve(bytes.length + 1);
+    this.#buffer.set(bytes, this.#used);
+    this.#buffer[this.#used + bytes.length] = 10;
+    this.#rowAdded(bytes.length + 1);
   }
 
   /**
@@ -83,16 +99,19 @@ export class NdjsonWriter implements AsyncDisposable {
     return Promise.resolve();
   }
 
-  #put(line: string): void {
-    // A UTF-16 code unit encodes to at most 3 UTF-8 bytes.
-    const need = line.length * 3;
-    if (this.#used + need > this.#buffer.length) {
-      this.#flushBuffer();
-      if (need > this.#buffer.length) this.#buffer = new Uint8Array(Math.max(need, FLUSH_BYTES + (64 << 10)));
-    }
-    const written = this.#encoder.encodeInto(line, this.#buffer.subarray(this.#used)).written;
-    this.#used += written;
-    if (written - 1 > this.#maxRowBytes) this.#maxRowBytes = written - 1;
+  /** Makes room for `need` more bytes in the buffer, writing out what it holds when it must. */
+  #reserve(need: number): void {
+    if (this.#used + need <= this.#buffer.length) return;
+    this.#flushBuffer();
+    if (need > this.#buffer.length) this.#buffer = new Uint8Array(Math.max(need, BUFFER_BYTES));
+  }
+
+  /** Counts a row of `length` bytes (its "\n" included) just put in the buffer. */
+  #rowAdded(length: number): void {
+    this.#used += length;
+    this.#rows++;
+    if (length - 1 > this.#maxRowBytes) this.#maxRowBytes = length - 1;
+    if (this.#used >= FLUSH_BYTES) this.#flushBuffer();
   }
 
   #flushBuffer(): void {
@@ -100,7 +119,7 @@ export class NdjsonWriter implements AsyncDisposable {
     this.#writeAll(this.#buffer.subarray(0, this.#used));
     this.#used = 0;
     // A buffer grown for one huge row is not kept for the rows after it.
-    if (this.#buffer.length > FLUSH_BYTES + (64 << 10)) this.#buffer = new Uint8Array(0);
+    if (this.#buffer.length > BUFFER_BYTES) this.#buffer = new Uint8Array(0);
   }
 
   #writeAll(bytes: Uint8Array): void {

@@ -36,13 +36,14 @@ Deno.test("NdjsonWriter stamps each row, keeps order across blocks and flushes, 
   assertEquals((await Array.fromAsync(readNdjson(path))).length, 3005);
 });
 
-Deno.test("NdjsonWriter without a stamp writes rows as they are; close() twice gives the same result", async () => {
+Deno.test("NdjsonWriter without a stamp writes rows as they are, serialised ones too; close() twice gives the same result", async () => {
   await using tree = await writeTree({});
   const path = tree.join("t.ndjson");
   const writer = await NdjsonWriter.create(path);
   await writer.write({ b: 1, a: [null, "\u{1F600}"] });
+  writer.writeLine(new TextEncoder().encode('{"as":"is"}'));
   const first = await writer.close("runs");
-  assertEquals(await Deno.readTextFile(path), '{"b":1,"a":[null,"\u{1F600}"]}\n');
-  assertEquals(first, { table: "runs", path, rows: 1, bytes: 26, maxRowBytes: 25 });
+  assertEquals(await Deno.readTextFile(path), '{"b":1,"a":[null,"\u{1F600}"]}\n{"as":"is"}\n');
+  assertEquals(first, { table: "runs", path, rows: 2, bytes: 38, maxRowBytes: 25 });
   assertEquals(await writer.close("runs"), first);
 });

@@ -13,9 +13,8 @@
  * @module
  */
 import type { MessageRow } from "../schema/mod.ts";
-import { readNdjson } from "../pipeline/staging.ts";
+import { NdjsonWriter, readNdjson } from "../pipeline/staging.ts";
 import { splitLines } from "../io/line_splitter.ts";
-import { PRIVATE_FILE_MODE } from "../io/atomic_write.ts";
 
 /** What identifies a waiting prompt in the warehouse. */
 export interface PendingRef {
@@ -78,65 +77,22 @@ export async function writePendingQueue(
   sources: (string | null)[],
   options: WriteQueueOptions,
 ): Promise<number> {
-  const encoder = new TextEncoder();
-  let written = 0;
-  await using file = await Deno.open(target, {
-    write: true,
-    create: true,
-    truncate: true,
-    mode: PRIVATE_FILE_MODE,
-  });
-  let buffer: string[] = [];
-  const flush = async () => {
-    const bytes = encoder.encode(buffer.join(""));
-    buffer = [];
-    await writeAll(file, bytes);
-  };
+  await using writer = await NdjsonWriter.create(target);
   for (const source of sources) {
     if (source === null) continue;
     if (!options.refs) {
       // Entries stay as they are: copied line by line, not parsed (with `--sink none` they are whole rows,
       // ~1 KB each, and parsing and writing them again took ~0.1 s per 10,000 prompts).
-      await flush();
-      written += await copyLines(source, file);
+      const file = await Deno.open(source, { read: true });
+      // The readable closes the file when it ends.
+      for await (const line of splitLines(file.readable)) {
+        if (line.bytes.length > 0) writer.writeLine(line.bytes);
+      }
       continue;
     }
-    for await (const entry of readPendingQueue(source)) {
-      buffer.push(JSON.stringify(pendingRefOf(entry)) + "\n");
-      written++;
-      if (buffer.length >= 4096) await flush();
-    }
+    for await (const entry of readPendingQueue(source)) await writer.write(pendingRefOf(entry));
   }
-  await flush();
-  return written;
-}
-
-/** Appends the non-blank lines of the file at `path` to `target`, each ending in "\n"; returns how many. */
-async function copyLines(path: string, target: Deno.FsFile): Promise<number> {
-  // The readable closes the file when it ends.
-  const source = await Deno.open(path, { read: true });
-  let buffer = new Uint8Array(1 << 20);
-  let used = 0;
-  let lines = 0;
-  for await (const line of splitLines(source.readable)) {
-    if (line.bytes.length === 0) continue;
-    if (used + line.bytes.length + 1 > buffer.length) {
-      await writeAll(target, buffer.subarray(0, used));
-      used = 0;
-      if (line.bytes.length + 1 > buffer.length) buffer = new Uint8Array(line.bytes.length + 1);
-    }
-    buffer.set(line.bytes, used);
-    buffer[used + line.bytes.length] = 10;
-    used += line.bytes.length + 1;
-    lines++;
-  }
-  await writeAll(target, buffer.subarray(0, used));
-  return lines;
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) done += await file.write(bytes.subarray(done));
+  return (await writer.close("messages")).rows;
 }
 
 /** Options of {@linkcode resolvePendingQueue}. */
